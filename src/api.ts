@@ -1,0 +1,110 @@
+import type { Prediction, Sample } from './core/artifacts.js';
+import { runBatch, type BatchOptions, type BatchSummary } from './core/batch.js';
+import { Cache } from './core/cache.js';
+import { cachePath, resolveConfig, type Config, type ConfigInput } from './core/config.js';
+import { silentLogger, type Logger, type RunContext } from './core/context.js';
+import { compilePipeline, type CompiledPipeline } from './core/graph.js';
+import { packagePaths, type PackagePaths } from './core/paths.js';
+import { applyNodeSets, loadPipelineSpec } from './core/pipeline-spec.js';
+import type { StageRegistry } from './core/registry.js';
+import { Resources } from './core/resources.js';
+import { PipelineExecutor, type SampleResult } from './core/runner.js';
+import { loadDataFile } from './data/data-file.js';
+import type { DataSources } from './data/sources.js';
+import { createRegistry } from './stages/index.js';
+
+export interface LoadPipelineOptions {
+  registry?: StageRegistry;
+  /** Extra folders searched for pipeline names (before the package's pipelines/). */
+  searchDirs?: string[];
+  /** `nodes.<node>.params.<key>=value` overrides. */
+  sets?: readonly string[];
+  paths?: PackagePaths;
+}
+
+/** Load a pipeline by name (`prior`, `pica-full`) or YAML path, resolve `extends`, and compile it into a validated DAG. */
+export function loadPipeline(ref: string, opts: LoadPipelineOptions = {}): CompiledPipeline {
+  const paths = opts.paths ?? packagePaths();
+  const spec = applyNodeSets(loadPipelineSpec(ref, [...(opts.searchDirs ?? []), process.cwd() + '/pipelines', paths.pipelines]), opts.sets ?? []);
+  return compilePipeline(spec, opts.registry ?? createRegistry());
+}
+
+export interface RunContextOptions {
+  config?: Config;
+  data?: DataSources | string;
+  cache?: Cache;
+  log?: Logger;
+  signal?: AbortSignal;
+  paths?: PackagePaths;
+}
+
+/** Everything a run shares: config, data sources, cache, run-scoped resources. Close it with `closeRunContext`. */
+export function createRunContext(opts: RunContextOptions = {}): RunContext {
+  const config = opts.config ?? resolveConfig({ env: process.env });
+  const data = typeof opts.data === 'string' ? loadDataFile(opts.data) : opts.data ?? {};
+  return {
+    config,
+    data,
+    resources: new Resources(),
+    cache: opts.cache ?? new Cache(config.cache.mode === 'off' ? ':memory:' : cachePath(config), config.cache.mode),
+    paths: opts.paths ?? packagePaths(),
+    log: opts.log ?? silentLogger,
+    signal: opts.signal ?? new AbortController().signal,
+  };
+}
+
+export async function closeRunContext(ctx: RunContext): Promise<void> {
+  try {
+    await ctx.resources.disposeAll();
+  } finally {
+    ctx.cache.close();
+  }
+}
+
+export interface AnswererOptions {
+  /** Pipeline name or YAML path. */
+  pipeline: string;
+  /** Config overrides (merged over defaults, the pipeline's config, and under the environment). */
+  config?: ConfigInput;
+  /** data.json path or resolved sources (captions, example pool, knowledge base…). */
+  data?: DataSources | string;
+  /** Model profile shortcut: "tiny" for the generated test models. */
+  profile?: 'default' | 'tiny';
+  registry?: StageRegistry;
+  log?: Logger;
+}
+
+export interface Answerer {
+  readonly pipeline: CompiledPipeline;
+  readonly context: RunContext;
+  /** Answer one question; the full per-node trace comes with it. */
+  answer(sample: Sample): Promise<SampleResult & { prediction?: Prediction }>;
+  close(): Promise<void>;
+}
+
+/** Library entry point: one pipeline, loaded once, answering questions one at a time (models and clients are shared). */
+export function createAnswerer(opts: AnswererOptions): Answerer {
+  const pipeline = loadPipeline(opts.pipeline, opts.registry ? { registry: opts.registry } : {});
+  const overrides: ConfigInput = { ...(opts.config ?? {}) };
+  if (opts.profile) overrides.models = { ...(overrides.models ?? {}), profile: opts.profile };
+  const config = resolveConfig({ pipeline: pipeline.config, overrides, env: process.env });
+  const ctxOpts: RunContextOptions = { config };
+  if (opts.data !== undefined) ctxOpts.data = opts.data;
+  if (opts.log) ctxOpts.log = opts.log;
+  const context = createRunContext(ctxOpts);
+  const executor = new PipelineExecutor(pipeline, context);
+  return {
+    pipeline,
+    context,
+    answer: (sample) => executor.run(sample),
+    async close() {
+      await executor.dispose();
+      await closeRunContext(context);
+    },
+  };
+}
+
+/** Run a compiled pipeline over many questions into an output folder (see runBatch). */
+export function runPipeline(opts: BatchOptions): Promise<BatchSummary> {
+  return runBatch(opts);
+}

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { scorePredictionFiles } from '../../eval/score-files.js';
+import { formatScore } from '../format.js';
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA)')
+    .requiredOption('--annotations <file>', 'OK-VQA annotation JSON, or the A-OKVQA split JSON')
+    .requiredOption('--predictions <file>', 'OK-VQA: [{"question_id","answer"}]; A-OKVQA: {qid: {"direct_answer","multiple_choice"}}')
+    .option('--questions <file>', 'OK-VQA questions JSON (checked against the annotations)')
+    .option('--dataset <name>', 'okvqa or aokvqa (default: from the annotation file)')
+    .option('--json', 'print the full result as JSON')
+    .action((opts: { annotations: string; predictions: string; questions?: string; dataset?: string; json?: boolean }) => {
+      if (opts.dataset && opts.dataset !== 'okvqa' && opts.dataset !== 'aokvqa') throw new Error(`--dataset must be okvqa or aokvqa, got "${opts.dataset}"`);
+      const score = scorePredictionFiles(opts.annotations, opts.predictions, {
+        ...(opts.dataset ? { dataset: opts.dataset as 'okvqa' | 'aokvqa' } : {}),
+        ...(opts.questions ? { questions: opts.questions } : {}),
+      });
+      process.stdout.write(opts.json ? JSON.stringify(score) + '\n' : formatScore(score) + '\n');
+    });
+}

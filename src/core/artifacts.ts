@@ -1,0 +1,113 @@
+/** Typed artifacts that flow between pipeline stages. Every artifact is plain JSON (cacheable, traceable). */
+
+export type DatasetName = 'okvqa' | 'aokvqa';
+
+/** One question to answer. `answers` (ten raw answers) is present only when ground truth is known. */
+export interface Sample {
+  dataset: DatasetName;
+  questionId: string;
+  imageId: number;
+  question: string;
+  /** Absolute path of the COCO image when an images folder was given. */
+  imagePath?: string;
+  answers?: string[];
+  /** A-OKVQA multiple choice. */
+  choices?: string[];
+  correctChoiceIdx?: number;
+}
+
+export interface Caption { text: string; source: string; conf?: number }
+
+export interface Tag { label: string; conf: number; /** index into the regions artifact when the tag belongs to a region */ region?: number }
+
+export interface Box { xmin: number; ymin: number; xmax: number; ymax: number }
+
+export interface Region {
+  /** Index of the region within its artifact. */
+  id: number;
+  /** Pixel box in the original image. */
+  box: Box;
+  source: 'image' | 'window' | 'detector';
+  label?: string;
+  score?: number;
+  /** L2-normalised image embedding of the crop, when a stage computed it. */
+  embedding?: number[];
+  embeddingModel?: string;
+}
+
+/** An in-context example drawn from the example pool (usually the training split). */
+export interface Example {
+  questionId: string;
+  imageId: number;
+  question: string;
+  /** Most common ground-truth answer (PICa uses the first of the most frequent). */
+  answer: string;
+  answers: string[];
+  context: string;
+  similarity?: number;
+}
+
+/** One LLM prompt and what came back: what a trace must record to reproduce a run. */
+export interface PromptResult {
+  index: number;
+  prompt: string;
+  completion: string;
+  answer: string;
+  /** Sum of token log-probabilities, null when the backend gave none. */
+  logprob: number | null;
+  tokens?: { token: string; logprob: number }[];
+  exampleIds?: string[];
+  model?: string;
+  cached?: boolean;
+}
+
+export interface Candidate {
+  answer: string;
+  score: number;
+  /** Rationale / explanation supporting the candidate (implicit knowledge). */
+  evidence?: string;
+  logprob?: number | null;
+  source?: string;
+}
+
+export interface Passage {
+  text: string;
+  score: number;
+  source: string;
+  id?: string;
+  region?: number;
+}
+
+export interface Prediction {
+  answer: string;
+  score?: number;
+  /** A-OKVQA multiple-choice pick. */
+  multipleChoice?: string;
+  /** How the answer was chosen (e.g. "logprob", "vote"). */
+  method?: string;
+}
+
+/** Name → type of every artifact kind. Extend by declaration merging for new kinds. */
+export interface ArtifactTypes {
+  sample: Sample;
+  captions: Caption[];
+  tags: Tag[];
+  regions: Region[];
+  examples: Example[];
+  prompts: PromptResult[];
+  candidates: Candidate[];
+  passages: Passage[];
+  answer: Prediction;
+  embedding: number[];
+}
+
+export type ArtifactKind = keyof ArtifactTypes;
+
+export const ARTIFACT_KINDS: readonly ArtifactKind[] = [
+  'sample', 'captions', 'tags', 'regions', 'examples', 'prompts', 'candidates', 'passages', 'answer', 'embedding',
+];
+
+/** Artifact kinds whose values are lists: several producers may be wired into one input and are concatenated. */
+export const LIST_KINDS: ReadonlySet<ArtifactKind> = new Set<ArtifactKind>([
+  'captions', 'tags', 'regions', 'examples', 'prompts', 'candidates', 'passages',
+]);

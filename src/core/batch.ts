@@ -1,0 +1,177 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import type { Prediction, Sample } from './artifacts.js';
+import type { RunContext, Usage } from './context.js';
+import type { CompiledPipeline } from './graph.js';
+import { hashValue } from './hash.js';
+import { PipelineExecutor, type SampleResult } from './runner.js';
+import { TraceFile } from './trace-file.js';
+import { toAokvqaPredictions, toVqaPredictions } from '../eval/predictions.js';
+import { scorePredictions, type Score } from '../eval/score-files.js';
+
+export interface BatchOptions {
+  pipeline: CompiledPipeline;
+  samples: readonly Sample[];
+  ctx: RunContext;
+  outDir: string;
+  concurrency?: number;
+  /** Continue an interrupted run in outDir: finished questions are kept, failed ones retried. */
+  resume?: boolean;
+  /** Extra facts for manifest.json (package version, git commit, model ids…). Never secrets. */
+  manifest?: Record<string, unknown>;
+  onResult?: (result: SampleResult, progress: { done: number; total: number; failed: number }) => void;
+}
+
+export interface BatchSummary {
+  outDir: string;
+  total: number;
+  /** Questions answered in this invocation. */
+  ran: number;
+  /** Questions taken from an earlier interrupted run. */
+  resumed: number;
+  ok: number;
+  failed: number;
+  interrupted: boolean;
+  metrics?: Score & { failed: number; partial: boolean };
+  failures: { questionId: string; node: string; stage: string; message: string }[];
+  usage: Usage;
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+/** Identifies what a run computes, so `--resume` refuses to mix two different runs in one folder. */
+export function runIdentity(pipeline: CompiledPipeline, samples: readonly Sample[], config: unknown): string {
+  return hashValue({
+    nodes: pipeline.nodes.map((n) => ({ name: n.name, stage: n.stage.id, version: n.stage.version, params: n.params, bindings: n.bindings })),
+    output: pipeline.output,
+    config,
+    questions: samples.map((s) => s.questionId),
+  });
+}
+
+/**
+ * Run a pipeline over many questions: bounded concurrency (p-queue), results streamed to trace.jsonl as they finish,
+ * a failing question recorded with its error while the batch goes on, resumable. Writes predictions.json (leaderboard
+ * format), metrics.json (when answers are known) and manifest.json.
+ */
+export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
+  const { pipeline, samples, ctx, outDir } = opts;
+  mkdirSync(outDir, { recursive: true });
+  const tracePath = join(outDir, 'trace.jsonl');
+  const manifestPath = join(outDir, 'manifest.json');
+  const identity = runIdentity(pipeline, samples, { ...ctx.config, cache: undefined, concurrency: undefined });
+
+  let previous = new Map<string, SampleResult>();
+  if (existsSync(tracePath)) {
+    if (!opts.resume) throw new Error(`${outDir} already holds a run (trace.jsonl); use --resume to continue it or choose another --out`);
+    if (existsSync(manifestPath)) {
+      const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as { runIdentity?: string };
+      if (old.runIdentity && old.runIdentity !== identity) {
+        throw new Error(`${outDir} holds a run of a different pipeline, config or question set; --resume would mix them. Use another --out`);
+      }
+    }
+    previous = TraceFile.readForResume(tracePath).done;
+  }
+
+  const startedAt = new Date().toISOString();
+  const manifest: Record<string, unknown> = {
+    pipeline: { name: pipeline.name, file: pipeline.file, files: pipeline.spec.files, output: pipeline.output },
+    nodes: pipeline.nodes.map((n) => ({ name: n.name, stage: n.stage.id, version: n.stage.version, params: n.params, inputs: n.bindings })),
+    ...opts.manifest,
+    runIdentity: identity,
+    questions: samples.length,
+    startedAt,
+    status: 'running',
+  };
+  writeJsonAtomic(manifestPath, manifest);
+
+  const executor = new PipelineExecutor(pipeline, ctx);
+  const trace = new TraceFile(tracePath);
+  const results = new Map<string, SampleResult>(previous);
+  const todo = samples.filter((s) => !previous.has(s.questionId));
+  const usage: Usage = { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+  let failed = 0;
+  let ran = 0;
+  const queue = new PQueue({ concurrency: opts.concurrency ?? ctx.config.concurrency });
+  const onAbort = () => queue.clear();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const sample of todo) {
+      void queue.add(async () => {
+        if (ctx.signal.aborted) return;
+        const result = await executor.run(sample);
+        if (ctx.signal.aborted && !result.ok) return; // cut short by the interrupt: leave it for --resume
+        trace.append(result);
+        results.set(sample.questionId, result);
+        ran++;
+        if (!result.ok) failed++;
+        for (const k of Object.keys(usage) as (keyof Usage)[]) usage[k] += result.usage[k];
+        opts.onResult?.(result, { done: results.size, total: samples.length, failed });
+      });
+    }
+    await queue.onIdle();
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    trace.close();
+    await executor.dispose();
+  }
+
+  const interrupted = results.size < samples.length;
+  const preds = new Map<string, Prediction>();
+  const failures: BatchSummary['failures'] = [];
+  let failedTotal = 0;
+  for (const s of samples) {
+    const r = results.get(s.questionId);
+    if (!r) continue;
+    if (r.ok && r.prediction) preds.set(s.questionId, r.prediction);
+    else {
+      failedTotal++;
+      // A failed question still gets a (wrong) entry so the file stays a valid leaderboard submission.
+      preds.set(s.questionId, { answer: '' });
+      if (r.error) failures.push({ questionId: s.questionId, ...r.error });
+    }
+  }
+  const answered = samples.filter((s) => preds.has(s.questionId));
+  const dataset = samples[0]?.dataset ?? ctx.data.dataset ?? 'okvqa';
+  const predictions = dataset === 'aokvqa' ? toAokvqaPredictions(answered, preds) : toVqaPredictions(answered, preds);
+  writeJsonAtomic(join(outDir, 'predictions.json'), predictions);
+
+  let metrics: BatchSummary['metrics'];
+  const annotations = dataset === 'aokvqa' ? ctx.data.questions : ctx.data.annotations;
+  const hasAnswers = answered.length > 0 && answered.every((s) => s.answers !== undefined);
+  if (annotations && hasAnswers) {
+    const score = scorePredictions(annotations, predictions, { dataset, only: new Set(answered.map((s) => s.questionId)) });
+    metrics = { ...score, failed: failedTotal, partial: interrupted };
+    writeJsonAtomic(join(outDir, 'metrics.json'), metrics);
+  }
+
+  writeJsonAtomic(manifestPath, {
+    ...manifest,
+    endedAt: new Date().toISOString(),
+    status: interrupted ? 'interrupted' : 'complete',
+    answered: results.size,
+    failed: failedTotal,
+    resumed: previous.size,
+    usage,
+    cache: { path: ctx.cache.path, mode: ctx.cache.mode, ...ctx.cache.stats },
+  });
+
+  const summary: BatchSummary = {
+    outDir,
+    total: samples.length,
+    ran,
+    resumed: previous.size,
+    ok: results.size - failedTotal,
+    failed: failedTotal,
+    interrupted,
+    failures,
+    usage,
+  };
+  if (metrics) summary.metrics = metrics;
+  return summary;
+}

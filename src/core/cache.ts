@@ -1,0 +1,94 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CacheMode } from './config.js';
+import { CacheMissError } from './errors.js';
+import { hashValue } from './hash.js';
+
+export interface CacheResult<T> {
+  value: T;
+  hit: boolean;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  writes: number;
+}
+
+/**
+ * Content-addressed cache of JSON values in SQLite (WAL).
+ * Modes: rw (read + write), ro (read, never write), off (neither), replay (read; a miss is an error).
+ * Identical keys requested concurrently are computed once, whatever the mode.
+ */
+export class Cache {
+  readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0 };
+  private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  private readonly db: Database.Database | undefined;
+  private readonly getStmt: Database.Statement<[string], { value: string }> | undefined;
+  private readonly putStmt: Database.Statement<[string, string, string, number]> | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly mode: CacheMode = 'rw',
+  ) {
+    if (mode === 'off') return;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, mode === 'rw' ? {} : { fileMustExist: false });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (
+      key TEXT PRIMARY KEY,
+      label TEXT NOT NULL,
+      value TEXT NOT NULL,
+      created INTEGER NOT NULL
+    ) WITHOUT ROWID`);
+    this.getStmt = this.db.prepare('SELECT value FROM entries WHERE key = ?');
+    this.putStmt = this.db.prepare('INSERT OR REPLACE INTO entries (key, label, value, created) VALUES (?, ?, ?, ?)');
+  }
+
+  /** Key for a description of the work (stage id, version, params, fingerprints, input hashes…). */
+  static key(parts: unknown): string {
+    return hashValue(parts);
+  }
+
+  get<T>(key: string): T | undefined {
+    const row = this.getStmt?.get(key);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  put(key: string, label: string, value: unknown): void {
+    if (this.mode !== 'rw' || !this.putStmt) return;
+    this.putStmt.run(key, label, JSON.stringify(value), Date.now());
+    this.stats.writes++;
+  }
+
+  /** Look `key` up; on a miss run `compute` (once, even if asked concurrently) and store its result. */
+  getOrCompute<T>(key: string, label: string, compute: () => Promise<T>): Promise<CacheResult<T>> {
+    const running = this.inflight.get(key);
+    if (running) return running as Promise<CacheResult<T>>;
+    const p = this.lookupOrCompute(key, label, compute).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async lookupOrCompute<T>(key: string, label: string, compute: () => Promise<T>): Promise<CacheResult<T>> {
+    if (this.mode !== 'off') {
+      const row = this.getStmt?.get(key);
+      if (row) {
+        this.stats.hits++;
+        return { value: JSON.parse(row.value) as T, hit: true };
+      }
+      if (this.mode === 'replay') throw new CacheMissError(key, label);
+    }
+    this.stats.misses++;
+    const value = await compute();
+    this.put(key, label, value);
+    return { value, hit: false };
+  }
+
+  close(): void {
+    this.db?.close();
+  }
+}

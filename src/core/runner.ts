@@ -1,0 +1,163 @@
+import type { ArtifactTypes, Prediction, Sample } from './artifacts.js';
+import { Cache } from './cache.js';
+import type { RunContext, StageContext, Usage } from './context.js';
+import { StageError, errorMessage } from './errors.js';
+import { SAMPLE_NODE, type CompiledNode, type CompiledPipeline } from './graph.js';
+import { hashValue } from './hash.js';
+
+export interface NodeTrace {
+  stage: string;
+  version: string;
+  ms: number;
+  cached: boolean;
+  output?: unknown;
+  notes?: Record<string, unknown>;
+  error?: string;
+  skipped?: boolean;
+}
+
+export interface SampleResult {
+  questionId: string;
+  ok: boolean;
+  prediction?: Prediction;
+  error?: { node: string; stage: string; message: string };
+  nodes: Record<string, NodeTrace>;
+  usage: Usage;
+  ms: number;
+}
+
+/** What stages see of a question: never its ground truth. */
+export function publicSample(s: Sample): Sample {
+  const { answers: _a, correctChoiceIdx: _c, ...rest } = s;
+  return rest;
+}
+
+/**
+ * Runs compiled pipelines one question at a time. Independent branches run concurrently; each node's output is looked up
+ * in / written to the content-addressed cache under sha256(stage, version, params, fingerprint, input hashes).
+ */
+export class PipelineExecutor {
+  private readonly fingerprints = new Map<string, Promise<string>>();
+
+  constructor(
+    readonly pipeline: CompiledPipeline,
+    readonly ctx: RunContext,
+  ) {}
+
+  private fingerprint(node: CompiledNode): Promise<string> {
+    let fp = this.fingerprints.get(node.name);
+    if (!fp) {
+      fp = Promise.resolve(node.stage.fingerprint ? node.stage.fingerprint(node.params, this.ctx) : '');
+      this.fingerprints.set(node.name, fp);
+      fp.catch(() => this.fingerprints.delete(node.name));
+    }
+    return fp;
+  }
+
+  /** The cache key of a node for given input values. */
+  async nodeKey(node: CompiledNode, inputs: Record<string, unknown>): Promise<string> {
+    const inputHashes: Record<string, string> = {};
+    for (const [k, v] of Object.entries(inputs)) if (v !== undefined) inputHashes[k] = hashValue(v);
+    return Cache.key({
+      stage: node.stage.id,
+      version: node.stage.version,
+      params: node.params,
+      fingerprint: await this.fingerprint(node),
+      inputs: inputHashes,
+    });
+  }
+
+  async run(sample: Sample): Promise<SampleResult> {
+    const started = performance.now();
+    const usage: Usage = { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+    const nodes: Record<string, NodeTrace> = {};
+    const values = new Map<string, Promise<unknown>>();
+    values.set(SAMPLE_NODE, Promise.resolve(publicSample(sample)));
+    let firstError: SampleResult['error'];
+
+    const runNode = async (node: CompiledNode): Promise<unknown> => {
+      const inputs: Record<string, unknown> = {};
+      try {
+        for (const [name, srcs] of Object.entries(node.bindings)) {
+          const got = await Promise.all(srcs.map((s) => values.get(s)!));
+          inputs[name] = srcs.length > 1 ? got.flat() : got[0];
+        }
+      } catch (err) {
+        nodes[node.name] = { stage: node.stage.id, version: node.stage.version, ms: 0, cached: false, skipped: true };
+        throw err;
+      }
+      const notes: Record<string, unknown> = {};
+      const stageCtx: StageContext = {
+        ...this.ctx,
+        questionId: sample.questionId,
+        node: node.name,
+        note: (k, v) => {
+          notes[k] = v;
+        },
+        usage: (u) => {
+          usage.calls += u.calls ?? 0;
+          usage.cachedCalls += u.cachedCalls ?? 0;
+          usage.promptTokens += u.promptTokens ?? 0;
+          usage.completionTokens += u.completionTokens ?? 0;
+        },
+      };
+      const t0 = performance.now();
+      try {
+        if (this.ctx.signal.aborted) throw new Error('run aborted');
+        const compute = () => node.stage.run(inputs as never, node.params, stageCtx) as Promise<unknown>;
+        let output: unknown;
+        let cached = false;
+        if (node.stage.cache === false) output = await compute();
+        else {
+          const key = await this.nodeKey(node, inputs);
+          const r = await this.ctx.cache.getOrCompute(key, `${node.stage.id} (node ${node.name}, question ${sample.questionId})`, compute);
+          output = r.value;
+          cached = r.hit;
+        }
+        const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached, output };
+        if (Object.keys(notes).length) trace.notes = notes;
+        nodes[node.name] = trace;
+        return output;
+      } catch (err) {
+        const e = err instanceof StageError ? err : new StageError(node.stage.id, node.name, sample.questionId, err);
+        const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached: false, error: errorMessage(e.cause) };
+        if (Object.keys(notes).length) trace.notes = notes;
+        nodes[node.name] = trace;
+        firstError ??= { node: node.name, stage: node.stage.id, message: e.message };
+        throw e;
+      }
+    };
+
+    for (const node of this.pipeline.nodes) {
+      const p = runNode(node);
+      p.catch(() => undefined); // observed through dependents or the output below
+      values.set(node.name, p);
+    }
+    let prediction: Prediction | undefined;
+    try {
+      prediction = (await values.get(this.pipeline.output)) as ArtifactTypes['answer'];
+    } catch {
+      /* recorded in firstError */
+    }
+    // Let every branch settle so the trace is complete.
+    await Promise.allSettled(values.values());
+    const result: SampleResult = { questionId: sample.questionId, ok: prediction !== undefined && !firstError, nodes, usage, ms: round(performance.now() - started) };
+    if (prediction !== undefined) result.prediction = prediction;
+    if (firstError) result.error = firstError;
+    return result;
+  }
+
+  /** Release what stages hold. */
+  async dispose(): Promise<void> {
+    const seen = new Set<string>();
+    for (const n of this.pipeline.nodes) {
+      if (seen.has(n.stage.id) || !n.stage.dispose) continue;
+      seen.add(n.stage.id);
+      await n.stage.dispose();
+    }
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,62 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Sample } from '../core/artifacts.js';
+import { InputError } from '../core/errors.js';
+import { loadAokvqa } from './aokvqa.js';
+import { indexCocoImages } from './coco.js';
+import { loadOkvqa } from './okvqa.js';
+import { parseWith, readJsonFile } from './read-json.js';
+import type { DataSources } from './sources.js';
+
+const examplesSchema = z.strictObject({
+  questions: z.string(),
+  annotations: z.string(),
+  images: z.string().optional(),
+  captions: z.string().optional(),
+  tags: z.string().optional(),
+});
+
+/** data.json: which files a run reads. Relative paths resolve against data.json's folder. */
+export const dataFileSchema = z.strictObject({
+  dataset: z.enum(['okvqa', 'aokvqa']),
+  questions: z.string(),
+  annotations: z.string().optional(),
+  images: z.string().optional(),
+  captions: z.string().optional(),
+  tags: z.string().optional(),
+  knowledge: z.string().optional(),
+  examples: examplesSchema.optional(),
+});
+export type DataFile = z.infer<typeof dataFileSchema>;
+
+export function resolveDataSources(spec: DataFile, dir: string): DataSources {
+  const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(dir, p));
+  const out: DataSources = { dataset: spec.dataset, dir, questions: abs(spec.questions)! };
+  for (const k of ['annotations', 'images', 'captions', 'tags', 'knowledge'] as const) {
+    const v = abs(spec[k]);
+    if (v) out[k] = v;
+  }
+  if (spec.examples) {
+    const ex = spec.examples;
+    out.examples = { questions: abs(ex.questions)!, annotations: abs(ex.annotations)! };
+    for (const k of ['images', 'captions', 'tags'] as const) {
+      const v = abs(ex[k]);
+      if (v) out.examples[k] = v;
+    }
+  }
+  return out;
+}
+
+export function loadDataFile(path: string): DataSources {
+  const abs = resolve(path);
+  return resolveDataSources(parseWith(dataFileSchema, readJsonFile(abs), abs), dirname(abs));
+}
+
+/** The samples a data.json describes (questions joined with answers when annotations are given). */
+export function loadSamples(data: DataSources): Sample[] {
+  if (!data.questions) throw new InputError('data has no "questions" file');
+  const index = data.images ? indexCocoImages(data.images) : undefined;
+  const resolveImage = index ? (id: number) => index.get(id) : undefined;
+  if (data.dataset === 'aokvqa') return loadAokvqa(data.questions, resolveImage);
+  return loadOkvqa(data.questions, data.annotations, resolveImage ? { resolveImage } : {});
+}

@@ -1,0 +1,24 @@
+import type { DatasetName } from '../core/artifacts.js';
+
+/** Files of the in-context example pool (usually the training split). */
+export interface ExampleSources {
+  questions: string;
+  annotations: string;
+  images?: string;
+  captions?: string;
+  tags?: string;
+}
+
+/** data.json with every path resolved to an absolute path. */
+export interface DataSources {
+  dataset?: DatasetName;
+  /** Folder data.json lives in. */
+  dir?: string;
+  questions?: string;
+  annotations?: string;
+  images?: string;
+  captions?: string;
+  tags?: string;
+  knowledge?: string;
+  examples?: ExampleSources;
+}

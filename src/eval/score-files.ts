@@ -1,0 +1,55 @@
+import type { DatasetName } from '../core/artifacts.js';
+import { loadAokvqaRecords } from '../data/aokvqa.js';
+import { loadVqaAnnotations, loadVqaQuestions } from '../data/okvqa.js';
+import { InputError } from '../core/errors.js';
+import { readJsonFile } from '../data/read-json.js';
+import { evaluateAokvqa, type AokvqaPrediction, type AokvqaScore } from './aokvqa-accuracy.js';
+import { evaluateVqa, EvalInputError, type VqaEvalOptions, type VqaPrediction, type VqaScore } from './vqa-accuracy.js';
+
+export type Score = VqaScore | AokvqaScore;
+
+export interface ScoreOptions extends VqaEvalOptions {
+  dataset?: DatasetName;
+  /** OK-VQA questions file: when given, its question ids must match the annotations (as the official loader). */
+  questions?: string;
+  /** Evaluate only these question ids (runs with --limit). */
+  only?: ReadonlySet<string>;
+}
+
+/** Guess the dataset from the annotation file's shape: a list is A-OKVQA, an object with `annotations` is VQA/OK-VQA. */
+export function detectDataset(annotations: unknown): DatasetName {
+  return Array.isArray(annotations) ? 'aokvqa' : 'okvqa';
+}
+
+export function scorePredictionFiles(annotationsPath: string, predictionsPath: string, opts: ScoreOptions = {}): Score {
+  const preds = readJsonFile(predictionsPath);
+  return scorePredictions(annotationsPath, preds, opts, predictionsPath);
+}
+
+export function scorePredictions(annotationsPath: string, preds: unknown, opts: ScoreOptions = {}, predictionsPath = 'predictions'): Score {
+  const dataset = opts.dataset ?? detectDataset(readJsonFile(annotationsPath));
+  if (dataset === 'aokvqa') {
+    if (!preds || typeof preds !== 'object' || Array.isArray(preds)) {
+      throw new InputError('A-OKVQA predictions must be an object {question_id: {"direct_answer", "multiple_choice"}}', predictionsPath);
+    }
+    let records = loadAokvqaRecords(annotationsPath);
+    if (opts.only) records = records.filter((r) => opts.only!.has(r.question_id));
+    return evaluateAokvqa(records, preds as Record<string, AokvqaPrediction>);
+  }
+  if (!Array.isArray(preds)) throw new InputError('results is not an array of objects [{"question_id", "answer"}]', predictionsPath);
+  preds.forEach((p, i) => {
+    if (!p || typeof p !== 'object' || !('question_id' in p) || typeof (p as { answer?: unknown }).answer !== 'string') {
+      throw new InputError('each prediction needs "question_id" and a string "answer"', predictionsPath, `[${i}]`);
+    }
+  });
+  let annotations = loadVqaAnnotations(annotationsPath);
+  if (opts.questions) {
+    const qids = new Set(loadVqaQuestions(opts.questions).map((q) => q.question_id));
+    const missing = annotations.filter((a) => !qids.has(a.question_id));
+    if (missing.length || qids.size !== annotations.length) {
+      throw new EvalInputError(`questions file ${opts.questions} and annotations ${annotationsPath} do not describe the same questions`);
+    }
+  }
+  if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
+  return evaluateVqa(annotations, preds as VqaPrediction[], opts);
+}

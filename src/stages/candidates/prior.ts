@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { Candidate } from '../../core/artifacts.js';
+import type { RunContext } from '../../core/context.js';
+import { defineStage } from '../../core/stage.js';
+import { getExamplePool } from '../../data/example-pool.js';
+import { normalizeAnswer } from '../../eval/normalize.js';
+import { TfidfIndex } from '../../text/tfidf.js';
+import { fileFingerprint } from '../caption/text-file.js';
+
+interface PriorIndex {
+  tfidf: TfidfIndex;
+  questionIds: string[];
+  /** Per pool question: normalised answer → { count, surface forms with counts }. */
+  answers: Map<string, { count: number; forms: Map<string, number> }>[];
+}
+
+function buildIndex(ctx: RunContext): Promise<PriorIndex> {
+  return ctx.resources.get(`prior-index:${ctx.data.examples?.questions}:${ctx.data.examples?.annotations}`, async () => {
+    const pool = await getExamplePool(ctx);
+    const answers = pool.samples.map((s) => {
+      const m = new Map<string, { count: number; forms: Map<string, number> }>();
+      for (const raw of s.answers ?? []) {
+        const key = normalizeAnswer(raw);
+        if (!key) continue;
+        let e = m.get(key);
+        if (!e) m.set(key, (e = { count: 0, forms: new Map() }));
+        e.count++;
+        e.forms.set(raw, (e.forms.get(raw) ?? 0) + 1);
+      }
+      return m;
+    });
+    return { tfidf: new TfidfIndex(pool.samples.map((s) => s.question)), questionIds: pool.samples.map((s) => s.questionId), answers };
+  });
+}
+
+/**
+ * Question-prior baseline: the answers of the k training questions most similar to this one (TF-IDF cosine over question
+ * text), each weighted by similarity^power × (answer count / 10), summed per normalised answer. Optionally boosts answers
+ * whose words appear in the image's captions/tags. Uses no image: it is the "Q-only" style baseline of the OK-VQA paper.
+ */
+export const candidatesPrior = defineStage({
+  id: 'candidates.prior',
+  version: '1',
+  description: 'Answer candidates voted by the most similar training questions (TF-IDF), optionally boosted by caption words',
+  inputs: { sample: { kind: 'sample' }, captions: { kind: 'captions', optional: true }, tags: { kind: 'tags', optional: true } },
+  output: 'candidates',
+  params: z.strictObject({
+    k: z.number().int().positive().default(40),
+    power: z.number().min(0).default(2),
+    /** Multiplier added for an answer that occurs in the captions/tags: score × (1 + boost). 0 disables. */
+    boost: z.number().min(0).default(0),
+    top: z.number().int().positive().default(10),
+  }),
+  fingerprint: (_p, ctx) => [fileFingerprint(ctx.data.examples?.questions), fileFingerprint(ctx.data.examples?.annotations)].join('|'),
+  async run({ sample, captions, tags }, params, ctx) {
+    const index = await buildIndex(ctx);
+    const hits = index.tfidf.search(sample.question, params.k, (i) => index.questionIds[i] === sample.questionId);
+    const scores = new Map<string, { score: number; forms: Map<string, number> }>();
+    for (const h of hits) {
+      const w = h.score ** params.power;
+      for (const [key, e] of index.answers[h.index]!) {
+        let s = scores.get(key);
+        if (!s) scores.set(key, (s = { score: 0, forms: new Map() }));
+        s.score += (w * e.count) / 10;
+        for (const [f, n] of e.forms) s.forms.set(f, (s.forms.get(f) ?? 0) + n);
+      }
+    }
+    if (params.boost > 0) {
+      const context = ` ${[...(captions ?? []).map((c) => c.text), ...(tags ?? []).map((t) => t.label)].map(normalizeAnswer).join(' ')} `;
+      for (const [key, s] of scores) if (context.includes(` ${key} `)) s.score *= 1 + params.boost;
+    }
+    const out: Candidate[] = [...scores.entries()]
+      .map(([, s]) => ({ answer: mostFrequent(s.forms), score: s.score, source: 'prior' }))
+      .sort((a, b) => b.score - a.score || a.answer.localeCompare(b.answer));
+    return out.slice(0, params.top);
+  },
+});
+
+function mostFrequent(forms: Map<string, number>): string {
+  let best = '';
+  let n = -1;
+  for (const [f, c] of forms) if (c > n || (c === n && f < best)) [best, n] = [f, c];
+  return best;
+}

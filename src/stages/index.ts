@@ -1,0 +1,15 @@
+import { StageRegistry } from '../core/registry.js';
+import type { AnyStage } from '../core/stage.js';
+import { coreStages } from './core.js';
+import { visionStages } from './vision.js';
+import { llmStages } from './llm.js';
+import { knowledgeStages } from './knowledge.js';
+
+export const builtinStages: readonly AnyStage[] = [...coreStages, ...visionStages, ...llmStages, ...knowledgeStages];
+
+/** A fresh registry holding the built-in stages; extend it with `registry.register(myStage)`. */
+export function createRegistry(extra: Iterable<AnyStage> = []): StageRegistry {
+  const registry = new StageRegistry(builtinStages);
+  for (const s of extra) registry.register(s);
+  return registry;
+}
