@@ -10,7 +10,8 @@ import type { DataSources } from './sources.js';
 
 const examplesSchema = z.strictObject({
   questions: z.string(),
-  annotations: z.string(),
+  /** OK-VQA annotations; not needed for A-OKVQA, whose split file holds the answers. */
+  annotations: z.string().optional(),
   images: z.string().optional(),
   captions: z.string().optional(),
   tags: z.string().optional(),
@@ -38,8 +39,8 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   }
   if (spec.examples) {
     const ex = spec.examples;
-    out.examples = { questions: abs(ex.questions)!, annotations: abs(ex.annotations)! };
-    for (const k of ['images', 'captions', 'tags'] as const) {
+    out.examples = { questions: abs(ex.questions)! };
+    for (const k of ['annotations', 'images', 'captions', 'tags'] as const) {
       const v = abs(ex[k]);
       if (v) out.examples[k] = v;
     }
@@ -55,8 +56,17 @@ export function loadDataFile(path: string): DataSources {
 /** The samples a data.json describes (questions joined with answers when annotations are given). */
 export function loadSamples(data: DataSources): Sample[] {
   if (!data.questions) throw new InputError('data has no "questions" file');
-  const index = data.images ? indexCocoImages(data.images) : undefined;
+  return loadQuestionSet(data.questions, data.annotations, data.images, data.dataset);
+}
+
+/**
+ * Questions (+ answers) from either layout: an A-OKVQA split file (a JSON list) or OK-VQA/VQA questions with an optional
+ * annotation file. Images are resolved from a COCO folder when given.
+ */
+export function loadQuestionSet(questions: string, annotations?: string, images?: string, dataset?: 'okvqa' | 'aokvqa'): Sample[] {
+  const index = images ? indexCocoImages(images) : undefined;
   const resolveImage = index ? (id: number) => index.get(id) : undefined;
-  if (data.dataset === 'aokvqa') return loadAokvqa(data.questions, resolveImage);
-  return loadOkvqa(data.questions, data.annotations, resolveImage ? { resolveImage } : {});
+  const isAokvqa = dataset ? dataset === 'aokvqa' : Array.isArray(readJsonFile(questions));
+  if (isAokvqa) return loadAokvqa(questions, resolveImage);
+  return loadOkvqa(questions, annotations, resolveImage ? { resolveImage } : {});
 }

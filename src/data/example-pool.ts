@@ -2,8 +2,7 @@ import type { Caption, Sample, Tag } from '../core/artifacts.js';
 import type { RunContext } from '../core/context.js';
 import { InputError } from '../core/errors.js';
 import { loadCaptions, loadTags, type TextMap } from './captions.js';
-import { indexCocoImages } from './coco.js';
-import { loadOkvqa } from './okvqa.js';
+import { loadQuestionSet } from './data-file.js';
 
 /** The in-context example pool (usually the training split) with its captions/tags when data.json names them. */
 export interface ExamplePool {
@@ -17,8 +16,8 @@ export function getExamplePool(ctx: RunContext): Promise<ExamplePool> {
   const ex = ctx.data.examples;
   if (!ex) return Promise.reject(new InputError('this pipeline needs an example pool: add "examples": {"questions", "annotations"} to data.json'));
   return ctx.resources.get(`example-pool:${ex.questions}:${ex.annotations}:${ex.images ?? ''}:${ex.captions ?? ''}:${ex.tags ?? ''}`, () => {
-    const index = ex.images ? indexCocoImages(ex.images) : undefined;
-    const samples = loadOkvqa(ex.questions, ex.annotations, index ? { resolveImage: (id) => index.get(id) } : {});
+    const samples = loadQuestionSet(ex.questions, ex.annotations, ex.images);
+    if (samples.some((s) => !s.answers)) throw new InputError('the example pool needs answers (annotations)', ex.annotations ?? ex.questions);
     const pool: ExamplePool = { samples };
     if (ex.captions) pool.captions = loadCaptions(ex.captions, 'file');
     if (ex.tags) pool.tags = loadTags(ex.tags);

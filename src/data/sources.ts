@@ -3,7 +3,7 @@ import type { DatasetName } from '../core/artifacts.js';
 /** Files of the in-context example pool (usually the training split). */
 export interface ExampleSources {
   questions: string;
-  annotations: string;
+  annotations?: string;
   images?: string;
   captions?: string;
   tags?: string;

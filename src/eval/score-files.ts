@@ -34,6 +34,7 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
     }
     let records = loadAokvqaRecords(annotationsPath);
     if (opts.only) records = records.filter((r) => opts.only!.has(r.question_id));
+    if (opts.transformPrediction) throw new EvalInputError('stemming applies to OK-VQA only');
     return evaluateAokvqa(records, preds as Record<string, AokvqaPrediction>);
   }
   if (!Array.isArray(preds)) throw new InputError('results is not an array of objects [{"question_id", "answer"}]', predictionsPath);

@@ -104,3 +104,15 @@ describe('official VQA accuracy', () => {
     expect(ok.perQuestionType).toEqual({});
   });
 });
+
+describe('optional OK-VQA v1.1-style stemming', () => {
+  it('is off by default and, when on, stems the prediction only', async () => {
+    const { stemAnswer } = await import('../../src/eval/stem.js');
+    expect(stemAnswer('skiing')).toBe('ski');
+    expect(stemAnswer('dogs')).toBe('dog');
+    expect(stemAnswer('hot dogs')).toBe('hot dog');
+    const answers = gt([...Array(9).fill('ski'), 'snow']);
+    expect(vqaQuestionAccuracy('skiing', answers)).toBe(0);
+    expect(vqaQuestionAccuracy('skiing', answers, { transformPrediction: stemAnswer })).toBe(1);
+  });
+});

@@ -45,7 +45,7 @@ export const candidatesPrior = defineStage({
   inputs: { sample: { kind: 'sample' }, captions: { kind: 'captions', optional: true }, tags: { kind: 'tags', optional: true } },
   output: 'candidates',
   params: z.strictObject({
-    k: z.number().int().positive().default(40),
+    k: z.number().int().positive().default(80),
     power: z.number().min(0).default(2),
     /** Multiplier added for an answer that occurs in the captions/tags: score × (1 + boost). 0 disables. */
     boost: z.number().min(0).default(0),
