@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { scorePredictionFiles } from '../../eval/score-files.js';
-import { stemAnswer } from '../../eval/stem.js';
 import { formatScore } from '../format.js';
 
 export function register(program: Command): void {
@@ -13,12 +12,13 @@ export function register(program: Command): void {
     .option('--dataset <name>', 'okvqa or aokvqa (default: from the annotation file)')
     .option('--stem', 'OK-VQA v1.1-style stemming of predictions before matching (NOT the official metric; off by default)')
     .option('--json', 'print the full result as JSON')
-    .action((opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean }) => {
+    .action(async (opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean }) => {
+      const stemAnswer = opts.stem ? (await import('../../eval/stem.js')).stemAnswer : undefined;
       if (opts.dataset && opts.dataset !== 'okvqa' && opts.dataset !== 'aokvqa') throw new Error(`--dataset must be okvqa or aokvqa, got "${opts.dataset}"`);
       const score = scorePredictionFiles(opts.annotations, opts.predictions, {
         ...(opts.dataset ? { dataset: opts.dataset as 'okvqa' | 'aokvqa' } : {}),
         ...(opts.questions ? { questions: opts.questions } : {}),
-        ...(opts.stem ? { transformPrediction: stemAnswer } : {}),
+        ...(stemAnswer ? { transformPrediction: stemAnswer } : {}),
       });
       process.stdout.write(opts.json ? JSON.stringify(score) + '\n' : formatScore(score) + '\n');
     });

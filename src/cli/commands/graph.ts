@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadPipeline } from '../../api.js';
 import { toGraphJson, toMermaid } from '../../core/graph.js';
 import { collect } from '../options.js';
 
@@ -9,7 +8,8 @@ export function register(program: Command): void {
     .description('compile a pipeline and print its DAG')
     .option('--format <format>', 'text, mermaid or json', 'text')
     .option('--set <key=value>', 'node param override, e.g. nodes.examples.params.shots=8 (repeatable)', collect, [])
-    .action((ref: string, opts: { format: string; set: string[] }) => {
+    .action(async (ref: string, opts: { format: string; set: string[] }) => {
+      const { loadPipeline } = await import('../../api.js');
       const p = loadPipeline(ref, { sets: opts.set });
       if (opts.format === 'mermaid') process.stdout.write(toMermaid(p) + '\n');
       else if (opts.format === 'json') process.stdout.write(JSON.stringify(toGraphJson(p), null, 2) + '\n');

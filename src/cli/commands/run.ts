@@ -1,12 +1,9 @@
 import { resolve } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { closeRunContext, createRunContext, loadPipeline } from '../../api.js';
-import { runBatch } from '../../core/batch.js';
 import { CACHE_MODES, type CacheMode } from '../../core/config.js';
 import type { Logger } from '../../core/context.js';
 import { packagePaths } from '../../core/paths.js';
-import { loadDataFile, loadSamples } from '../../data/data-file.js';
 import { manifestInfo } from '../manifest-info.js';
 import { configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
 
@@ -54,6 +51,10 @@ export function register(program: Command): void {
     const concurrency = positiveInt(opts.concurrency, '--concurrency');
     if (concurrency) sets.push(`concurrency=${concurrency}`);
     const limit = positiveInt(opts.limit, '--limit');
+    // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
+    const { closeRunContext, createRunContext, loadPipeline } = await import('../../api.js');
+    const { runBatch } = await import('../../core/batch.js');
+    const { loadDataFile, loadSamples } = await import('../../data/data-file.js');
 
     const pipeline = loadPipeline(ref, { sets });
     const config = configFromOptions({ ...opts, set: sets }, pipeline.config);

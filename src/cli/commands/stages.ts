@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createRegistry } from '../../stages/index.js';
 
 export function register(program: Command): void {
   program
     .command('stages')
     .description('list the registered stages with their inputs, output and params')
     .option('--json', 'print JSON (params as JSON Schema)')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { createRegistry } = await import('../../stages/index.js');
       const stages = createRegistry().list();
       const describe = (s: (typeof stages)[number]) => ({
         id: s.id,
