@@ -54,13 +54,22 @@ export class TfidfIndex {
     return vec;
   }
 
+  /** Cosine similarity of `text` with every document (0 for documents sharing no term). */
+  scores(text: string): Float64Array {
+    const out = new Float64Array(this.size);
+    for (const [t, wq] of this.weigh(tokenize(text, this.useBigrams))) {
+      for (const { doc, w } of this.postings.get(t) ?? []) out[doc]! += wq * w;
+    }
+    return out;
+  }
+
   /** Top-k documents by cosine similarity; ties broken by document order. */
   search(text: string, k: number, exclude?: (index: number) => boolean): Hit[] {
-    const q = this.weigh(tokenize(text, this.useBigrams));
-    const scores = new Map<number, number>();
-    for (const [t, wq] of q) for (const { doc, w } of this.postings.get(t) ?? []) scores.set(doc, (scores.get(doc) ?? 0) + wq * w);
+    const scores = this.scores(text);
     const hits: Hit[] = [];
-    for (const [index, score] of scores) if (!exclude?.(index)) hits.push({ index, score });
+    scores.forEach((score, index) => {
+      if (score > 0 && !exclude?.(index)) hits.push({ index, score });
+    });
     hits.sort((a, b) => b.score - a.score || a.index - b.index);
     return hits.slice(0, k);
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Candidate } from '../../core/artifacts.js';
 import type { RunContext } from '../../core/context.js';
 import { defineStage } from '../../core/stage.js';
-import { getExamplePool } from '../../data/example-pool.js';
+import { getPoolSamples } from '../../data/example-pool.js';
 import { normalizeAnswer } from '../../eval/normalize.js';
 import { TfidfIndex } from '../../text/tfidf.js';
 import { fileFingerprint } from '../caption/text-file.js';
@@ -16,8 +16,8 @@ interface PriorIndex {
 
 function buildIndex(ctx: RunContext): Promise<PriorIndex> {
   return ctx.resources.get(`prior-index:${ctx.data.examples?.questions}:${ctx.data.examples?.annotations}`, async () => {
-    const pool = await getExamplePool(ctx);
-    const answers = pool.samples.map((s) => {
+    const pool = await getPoolSamples(ctx);
+    const answers = pool.map((s) => {
       const m = new Map<string, { count: number; forms: Map<string, number> }>();
       for (const raw of s.answers ?? []) {
         const key = normalizeAnswer(raw);
@@ -29,7 +29,7 @@ function buildIndex(ctx: RunContext): Promise<PriorIndex> {
       }
       return m;
     });
-    return { tfidf: new TfidfIndex(pool.samples.map((s) => s.question)), questionIds: pool.samples.map((s) => s.questionId), answers };
+    return { tfidf: new TfidfIndex(pool.map((s) => s.question)), questionIds: pool.map((s) => s.questionId), answers };
   });
 }
 

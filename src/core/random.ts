@@ -1,0 +1,18 @@
+import { sha256 } from './hash.js';
+
+/** mulberry32: a small, fast, seedable PRNG returning numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A per-item seed derived from the run seed and an id, so each question's draw is reproducible on its own. */
+export function seedFor(seed: number, id: string): number {
+  return parseInt(sha256(`${seed}:${id}`).slice(0, 8), 16);
+}

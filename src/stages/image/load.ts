@@ -1,0 +1,117 @@
+/**
+ * Reading images for the vision stages, with errors that name the image: missing file, not an image,
+ * truncated/corrupt data, absurd dimensions. Decoding uses sharp (libvips), which transformers.js also uses.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { RawImage } from '@huggingface/transformers';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Sample } from '../../core/artifacts.js';
+import type { RunContext } from '../../core/context.js';
+import { InputError } from '../../core/errors.js';
+
+export interface ImageLimits {
+  /** Largest accepted width or height, in pixels. */
+  maxSide: number;
+  /** Largest accepted width × height. */
+  maxPixels: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxSide: 20_000, maxPixels: 100_000_000 };
+
+/** A problem with an image file; the message starts with the file path. */
+export class ImageError extends InputError {
+  override name = 'ImageError';
+}
+
+/** A decoded image (RGB, EXIF orientation applied) plus where it came from and a hash of its bytes. */
+export interface LoadedImage {
+  path: string;
+  /** sha256 of the file's bytes: identifies the content in cache keys. */
+  hash: string;
+  image: RawImage;
+  width: number;
+  height: number;
+}
+
+/** Read and decode one image file. Throws `ImageError` naming `path` on any problem. */
+export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<LoadedImage> {
+  let bytes: Buffer;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new ImageError('not a file', path);
+    if (st.size === 0) throw new ImageError('empty file, not an image', path);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof ImageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImageError(code === 'ENOENT' ? 'image file not found' : `cannot read image: ${(err as Error).message}`, path);
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (err) {
+    throw new ImageError(`not an image (or an unsupported format): ${(err as Error).message}`, path);
+  }
+  const w = meta.autoOrient?.width ?? meta.width ?? 0;
+  const h = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (!(w >= 1 && h >= 1)) throw new ImageError(`image has no pixels (${w}x${h})`, path);
+  if (w > limits.maxSide || h > limits.maxSide || w * h > limits.maxPixels) {
+    throw new ImageError(
+      `image dimensions ${w}x${h} exceed the limits (side ≤ ${limits.maxSide}, pixels ≤ ${limits.maxPixels})`,
+      path,
+    );
+  }
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data, info } = await sharp(bytes, { failOn: 'warning', limitInputPixels: limits.maxPixels })
+      .rotate()
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    throw new ImageError(`truncated or corrupt image data: ${(err as Error).message}`, path);
+  }
+  const channels = info.channels as 1 | 2 | 3 | 4;
+  let image = new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, channels);
+  if (channels !== 3) image = image.rgb();
+  const hash = createHash('sha256').update(bytes).digest('hex');
+  return { path, hash, image, width: info.width, height: info.height };
+}
+
+/** Small run-scoped LRU of decoded images, so stages of one question share a decode without holding a whole batch. */
+class ImageLru {
+  private readonly map = new Map<string, Promise<LoadedImage>>();
+  constructor(private readonly capacity: number) {}
+  get(path: string, load: () => Promise<LoadedImage>): Promise<LoadedImage> {
+    let p = this.map.get(path);
+    if (p) {
+      this.map.delete(path);
+      this.map.set(path, p);
+      return p;
+    }
+    p = load();
+    this.map.set(path, p);
+    p.catch(() => this.map.delete(path));
+    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    return p;
+  }
+}
+
+/** Load an image through the run's image LRU (shared by the stages of a run). */
+export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string): Promise<LoadedImage> {
+  const lru = await ctx.resources.get('images:lru', () => new ImageLru(32));
+  return lru.get(path, () => readImage(path));
+}
+
+/** The image path of a sample, or an error naming the question. */
+export function sampleImagePath(sample: Sample): string {
+  if (!sample.imagePath) {
+    throw new InputError(
+      `question ${sample.questionId} (image ${sample.imageId}) has no image path: give an images folder in data.json`,
+    );
+  }
+  return sample.imagePath;
+}

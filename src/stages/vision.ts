@@ -1,0 +1,17 @@
+import type { AnyStage } from '../core/stage.js';
+import { captionModel } from './caption/model.js';
+import { embedClip } from './embed/clip.js';
+import { regionsCenternet } from './regions/centernet.js';
+import { regionsDetector } from './regions/detector.js';
+import { regionsWindows } from './regions/windows.js';
+import { tagsClip } from './tags/clip.js';
+
+/** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions. */
+export const visionStages: readonly AnyStage[] = [
+  embedClip,
+  tagsClip,
+  regionsWindows,
+  regionsDetector,
+  regionsCenternet,
+  captionModel,
+] as AnyStage[];

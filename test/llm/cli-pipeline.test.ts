@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completionReply, TestLlmServer } from './server.js';
+import { FIXTURES, ROOT } from './helpers.js';
+
+/** The built CLI, run asynchronously (the loopback server lives in this process). */
+function okvqa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'okvqa.js'), ...args], { cwd: ROOT, env: { ...process.env, OKVQA_CACHE_MODE: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const trace = (dir: string) => readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+let server: TestLlmServer;
+const tmp = mkdtempSync(join(tmpdir(), 'okvqa-pica-cli-'));
+const dataPath = join(tmp, 'data.json');
+
+beforeAll(async () => {
+  server = await new TestLlmServer().start();
+  // Images: the two fixture photos stand in for every COCO image (COCO file names, symlinked).
+  const pics = [join(ROOT, 'test/fixtures/images/coffee.png'), join(ROOT, 'test/fixtures/images/astronaut.png')];
+  const link = (dir: string, split: string, ids: number[]) => {
+    mkdirSync(dir, { recursive: true });
+    ids.forEach((id, i) => symlinkSync(pics[i % 2]!, join(dir, `COCO_${split}_${String(id).padStart(12, '0')}.png`)));
+  };
+  const ids = (f: string) => [...new Set((JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')).questions as { image_id: number }[]).map((q) => q.image_id))];
+  link(join(tmp, 'train2014'), 'train2014', ids('train_questions.json'));
+  link(join(tmp, 'val2014'), 'val2014', ids('val_questions.json'));
+  const f = (n: string) => join(FIXTURES, n);
+  writeFileSync(
+    dataPath,
+    JSON.stringify({
+      dataset: 'okvqa',
+      questions: f('val_questions.json'),
+      annotations: f('val_annotations.json'),
+      captions: f('val_captions.tsv'),
+      tags: f('val_tags.tsv'),
+      images: join(tmp, 'val2014'),
+      examples: { questions: f('train_questions.json'), annotations: f('train_annotations.json'), captions: f('train_captions.json'), images: join(tmp, 'train2014') },
+    }),
+  );
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+describe('okvqa run pica-full against an OpenAI-compatible server', () => {
+  const env = () => ({ OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'test', OKVQA_LLM_MODEL: 'test-davinci', OKVQA_CACHE_PATH: join(tmp, 'cache.sqlite') });
+
+  it('sends the PICa protocol, records every prompt and completion in the trace; a rerun makes no call', async () => {
+    server.handler = (body) => completionReply(body, { text: ' Toilet.', tokens: [{ token: ' Toilet', logprob: -0.3 }, { token: '.', logprob: -0.1 }] });
+    const out = join(tmp, 'run1');
+    const r = await okvqa(['run', 'pica-full', '--data', dataPath, '--out', out, '--profile', 'tiny', '--no-progress'], env());
+    expect(r.stderr).toContain('pica-full: 3 answered, 0 failed');
+    expect(r.code).toBe(0);
+    expect(server.completionCalls).toHaveLength(15);
+    for (const c of server.completionCalls) {
+      expect(c.body).toMatchObject({ model: 'test-davinci', max_tokens: 5, temperature: 0, logprobs: 1, stop: ['\n', '<|endoftext|>'] });
+      expect(c.body.prompt.startsWith('Please answer the question according to the above context.\n===\nContext: ')).toBe(true);
+      expect(c.body.prompt.split('\n===\nQ: ')).toHaveLength(18); // 16 examples + the question (+ the head part)
+    }
+    const t = trace(out);
+    expect(t).toHaveLength(3);
+    for (const q of t) {
+      const prompts = q.nodes.prompts.output;
+      expect(prompts).toHaveLength(5);
+      for (const p of prompts) {
+        expect(server.completionCalls.map((c) => c.body.prompt)).toContain(p.prompt);
+        expect(p.completion).toBe(' Toilet.');
+        expect(p.logprob).toBeCloseTo(-0.4);
+      }
+      expect(new Set(prompts.flatMap((p: { exampleIds: string[] }) => p.exampleIds)).size).toBe(80);
+      expect(q.prediction).toEqual({ answer: 'toilet', score: -0.4, method: 'logprob' });
+      expect(q.usage).toMatchObject({ calls: 5, cachedCalls: 0 });
+    }
+    const preds = JSON.parse(readFileSync(join(out, 'predictions.json'), 'utf8'));
+    expect(preds.map((p: { answer: string }) => p.answer)).toEqual(['toilet', 'toilet', 'toilet']);
+
+    server.requests.length = 0;
+    const again = await okvqa(['run', 'pica-full', '--data', dataPath, '--out', join(tmp, 'run2'), '--profile', 'tiny', '--no-progress'], env());
+    expect(again.code).toBe(0);
+    expect(server.completionCalls).toHaveLength(0);
+    expect(trace(join(tmp, 'run2')).every((q) => q.nodes.prompts.cached === true)).toBe(true);
+  }, 120_000);
+
+  it('a malformed response fails its question with a clear error; the batch goes on', async () => {
+    server.requests.length = 0;
+    server.handler = (body) =>
+      body.prompt.includes('Q: Who leaves a toilet like this?\nA:') ? { json: { object: 'text_completion', choices: [{ index: 0 }] } } : completionReply(body, { text: ' yes' });
+    const out = join(tmp, 'malformed');
+    const r = await okvqa(
+      ['run', 'pica-base-caption', '--data', dataPath, '--out', out, '--no-progress'],
+      { ...env(), OKVQA_CACHE_PATH: join(tmp, 'cache-malformed.sqlite') },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('pica-base-caption: 2 answered, 1 failed');
+    expect(r.stderr).toMatch(/failed ×1: prompts \(prompt\.pica\): .*malformed LLM response: choices\[.\]\.text is not a string/);
+    const failed = trace(out).find((q) => !q.ok);
+    expect(failed.questionId).toBe('5723996');
+    expect(failed.error).toMatchObject({ node: 'prompts', stage: 'prompt.pica' });
+    expect(failed.error.message).toContain('question 5723996: node "prompts" (prompt.pica): LLM openai request to model test-davinci failed: malformed LLM response: choices[0].text is not a string');
+  }, 60_000);
+
+  it('Batch API workflow: queue (backend batch), submit, collect --wait, rerun without live calls', async () => {
+    server.requests.length = 0;
+    server.handler = (body) => completionReply(body, { text: ' batch answer' });
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'batch', 'cache.sqlite') };
+    const first = await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'b1'), '--no-progress'], { ...e, OKVQA_LLM_BACKEND: 'batch' });
+    expect(first.stderr).toContain('0 answered, 3 failed');
+    expect(first.stderr).toMatch(/queued for the OpenAI Batch API/);
+    const sub = await okvqa(['llm', 'batch', 'submit', '--json'], e);
+    expect(sub.code).toBe(0);
+    expect(JSON.parse(sub.stdout).created[0]).toMatchObject({ requests: 3, endpoint: '/v1/completions' });
+    const col = await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01', '--json'], e);
+    expect(col.code).toBe(0);
+    expect(JSON.parse(col.stdout)).toMatchObject({ stored: 3, failed: [], done: true });
+    expect(server.completionCalls).toHaveLength(0);
+    const rerun = await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'b2'), '--no-progress'], e);
+    expect(rerun.stderr).toContain('3 answered, 0 failed');
+    expect(server.completionCalls).toHaveLength(0);
+    expect(trace(join(tmp, 'b2')).map((q) => q.prediction.answer)).toEqual(['batch answer', 'batch answer', 'batch answer']);
+  }, 60_000);
+
+  it('okvqa llm complete: one cached completion', async () => {
+    server.requests.length = 0;
+    server.handler = (body) => completionReply(body, { text: ' Paris', tokens: [{ token: ' Paris', logprob: -0.25 }] });
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'complete.sqlite') };
+    const a = await okvqa(['llm', 'complete', 'Q: capital of France?\\nA:', '--json'], e);
+    expect(a.code).toBe(0);
+    const r = JSON.parse(a.stdout);
+    expect(r).toMatchObject({ cached: false, logprob: -0.25, response: { text: ' Paris' } });
+    expect(server.completionCalls[0]!.body).toMatchObject({ prompt: 'Q: capital of France?\nA:', max_tokens: 5, logprobs: 1 });
+    const b = await okvqa(['llm', 'complete', 'Q: capital of France?\\nA:', '--json'], e);
+    expect(JSON.parse(b.stdout).cached).toBe(true);
+    expect(server.completionCalls).toHaveLength(1);
+  }, 30_000);
+
+  it('--profile tiny without a server: the embedded backend (generated GPT-2) answers with logprobs', async () => {
+    const out = join(tmp, 'tiny-local');
+    const r = await okvqa(['run', 'pica-base', '--data', dataPath, '--out', out, '--profile', 'tiny', '--no-progress'], {
+      OPENAI_BASE_URL: '',
+      OPENAI_API_KEY: '',
+      OKVQA_CACHE_PATH: join(tmp, 'tiny.sqlite'),
+    });
+    expect(r.stderr).toContain('pica-base: 3 answered, 0 failed');
+    expect(r.stderr).toMatch(/LLM: 3 calls \(0 cached\)/);
+    for (const q of trace(out)) {
+      const [p] = q.nodes.prompts.output;
+      expect(p.model).toBe('okvqa-tiny-llm/gpt2');
+      expect(p.logprob).toBeLessThanOrEqual(0);
+      expect(p.tokens.length).toBeGreaterThan(0);
+      expect(q.prediction.method).toBe('logprob');
+    }
+  }, 60_000);
+});

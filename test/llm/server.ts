@@ -1,0 +1,215 @@
+/**
+ * A loopback OpenAI-compatible test server (127.0.0.1, port 0): /v1/completions, /v1/chat/completions, and the Batch
+ * API's /v1/files, /v1/files/:id/content, /v1/batches, /v1/batches/:id. Tests script its replies.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Reply {
+  status?: number;
+  /** JSON body; ignored when `raw` is set. */
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (timeouts). */
+  delayMs?: number;
+}
+
+export interface Recorded {
+  path: string;
+  body: any;
+}
+
+/** A completion the scripted model gives: text and per-token log-probabilities (tokens null = no logprobs). */
+export interface ScriptedCompletion {
+  text: string;
+  tokens?: { token: string; logprob: number }[] | null;
+}
+
+export type Handler = (body: any, call: number, path: string) => Reply | Promise<Reply>;
+
+/** Like a real server, the text stops before the first stop sequence. */
+export function completionReply(body: any, c: ScriptedCompletion): Reply {
+  const chat = Array.isArray(body.messages);
+  for (const s of (body.stop as string[] | undefined) ?? []) {
+    const i = c.text.indexOf(s);
+    if (i >= 0) c = { ...c, text: c.text.slice(0, i) };
+  }
+  const toks = c.tokens === undefined ? [{ token: c.text, logprob: -0.5 }] : c.tokens;
+  const usage = { prompt_tokens: 100, completion_tokens: toks?.length ?? 1, total_tokens: 100 + (toks?.length ?? 1) };
+  if (chat) {
+    return {
+      json: {
+        id: 'chatcmpl-test',
+        object: 'chat.completion',
+        created: 0,
+        model: body.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: c.text },
+            logprobs: body.logprobs && toks ? { content: toks.map((t) => ({ ...t, bytes: null, top_logprobs: [] })) } : null,
+            finish_reason: 'stop',
+          },
+        ],
+        usage,
+      },
+    };
+  }
+  return {
+    json: {
+      id: 'cmpl-test',
+      object: 'text_completion',
+      created: 0,
+      model: body.model,
+      choices: [
+        {
+          index: 0,
+          text: c.text,
+          logprobs:
+            body.logprobs && toks
+              ? { tokens: toks.map((t) => t.token), token_logprobs: toks.map((t) => t.logprob), top_logprobs: null, text_offset: [] }
+              : null,
+          finish_reason: 'stop',
+        },
+      ],
+      usage,
+    },
+  };
+}
+
+interface StoredFile {
+  id: string;
+  content: string;
+}
+
+export class TestLlmServer {
+  readonly requests: Recorded[] = [];
+  handler: Handler = (body) => completionReply(body, { text: ' yes' });
+  private server: Server | undefined;
+  private readonly files = new Map<string, StoredFile>();
+  private readonly batches = new Map<string, { id: string; input: string; endpoint: string; polls: number; output?: string }>();
+  private nextId = 1;
+  baseURL = '';
+
+  /** Completion calls only (not files/batches). */
+  get completionCalls(): Recorded[] {
+    return this.requests.filter((r) => r.path.endsWith('completions'));
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    const { port } = this.server.address() as AddressInfo;
+    this.baseURL = `http://127.0.0.1:${port}/v1`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    const send = (r: Reply) => {
+      res.statusCode = r.status ?? 200;
+      for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+      if (r.raw !== undefined) {
+        res.end(r.raw);
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(r.json ?? {}));
+    };
+
+    if (req.method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions')) {
+      const body = JSON.parse(raw.toString('utf8'));
+      this.requests.push({ path, body });
+      const reply = await this.handler(body, this.completionCalls.length, path);
+      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if (res.destroyed) return;
+      send(reply);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/files') {
+      const form = await new Response(raw, { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+      const file = form.get('file') as File;
+      const id = `file-${this.nextId++}`;
+      this.files.set(id, { id, content: await file.text() });
+      this.requests.push({ path, body: { purpose: form.get('purpose') } });
+      send({ json: { id, object: 'file', bytes: 0, created_at: 0, filename: file.name, purpose: 'batch', status: 'processed' } });
+      return;
+    }
+    const content = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
+    if (req.method === 'GET' && content) {
+      const f = this.files.get(content[1]!);
+      if (!f) return send({ status: 404, json: { error: { message: 'no such file' } } });
+      res.setHeader('content-type', 'application/octet-stream');
+      res.end(f.content);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/batches') {
+      const body = JSON.parse(raw.toString('utf8'));
+      this.requests.push({ path, body });
+      const id = `batch_${this.nextId++}`;
+      const input = this.files.get(body.input_file_id);
+      if (!input) return send({ status: 400, json: { error: { message: 'unknown input file' } } });
+      this.batches.set(id, { id, input: input.content, endpoint: body.endpoint, polls: 0 });
+      return send({ json: this.batchJson(id, 'validating') });
+    }
+    const batch = /^\/v1\/batches\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && batch) {
+      const b = this.batches.get(batch[1]!);
+      if (!b) return send({ status: 404, json: { error: { message: 'no such batch' } } });
+      b.polls++;
+      if (b.polls < 2) return send({ json: this.batchJson(b.id, 'in_progress') });
+      if (!b.output) {
+        // Run every line through the scripted handler, like the real service does asynchronously.
+        const lines: string[] = [];
+        let n = 0;
+        for (const l of b.input.split('\n').filter(Boolean)) {
+          const item = JSON.parse(l);
+          const reply = await this.handler(item.body, ++n, item.url);
+          lines.push(
+            JSON.stringify({
+              id: `resp-${n}`,
+              custom_id: item.custom_id,
+              response: { status_code: reply.status ?? 200, request_id: `req-${n}`, body: reply.json ?? null },
+              error: null,
+            }),
+          );
+        }
+        const fid = `file-${this.nextId++}`;
+        this.files.set(fid, { id: fid, content: lines.join('\n') + '\n' });
+        b.output = fid;
+      }
+      return send({ json: this.batchJson(b.id, 'completed', b.output) });
+    }
+    send({ status: 404, json: { error: { message: `no route ${req.method} ${path}` } } });
+  }
+
+  private batchJson(id: string, status: string, output?: string) {
+    const b = this.batches.get(id)!;
+    return {
+      id,
+      object: 'batch',
+      endpoint: b.endpoint,
+      input_file_id: 'x',
+      completion_window: '24h',
+      status,
+      created_at: 0,
+      output_file_id: output ?? null,
+      error_file_id: null,
+    };
+  }
+}
