@@ -1,0 +1,260 @@
+/**
+ * The knowledge-base file: entities, FTS5 over their text, and vectors keyed by (entity, embedding model).
+ * Schema: knowledge/schema.sql. One `KnowledgeStore` wraps one better-sqlite3 connection.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { packagePaths } from '../core/paths.js';
+
+export interface Entity {
+  id: string;
+  label: string;
+  description: string;
+  text: string;
+  source: string;
+  categories?: string[];
+  broader?: string[];
+}
+
+export interface StoredEntity extends Entity {
+  rowid: number;
+  categories: string[];
+  broader: string[];
+}
+
+export interface KbStats {
+  entities: number;
+  /** model → number of embedded entities */
+  embedded: Record<string, number>;
+  sources: Record<string, number>;
+}
+
+/** A matrix of unit vectors (row i belongs to entity `rowids[i]`), stored contiguously. */
+export interface VectorMatrix {
+  model: string;
+  dim: number;
+  rowids: Int32Array;
+  data: Float32Array;
+}
+
+/** `{label} is a {description}` (KAT's entity text). */
+export function entityText(label: string, description: string): string {
+  return `${label} is a ${description}`;
+}
+
+export function schemaSql(): string {
+  return readFileSync(join(packagePaths().knowledge, 'schema.sql'), 'utf8');
+}
+
+interface Row {
+  rowid: number;
+  id: string;
+  label: string;
+  description: string;
+  text: string;
+  source: string;
+  categories: string;
+  broader: string;
+}
+
+function fromRow(r: Row): StoredEntity {
+  return { ...r, categories: JSON.parse(r.categories) as string[], broader: JSON.parse(r.broader) as string[] };
+}
+
+export interface OpenOptions {
+  readonly?: boolean;
+}
+
+export class KnowledgeStore {
+  readonly db: Database.Database;
+  private readonly insertStmt: Database.Statement | undefined;
+
+  private constructor(
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {
+    if (readonly && !existsSync(path)) throw new Error(`knowledge base not found: ${path}`);
+    if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { readonly, fileMustExist: readonly });
+    if (!readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(schemaSql());
+      this.insertStmt = this.db.prepare(
+        `INSERT OR IGNORE INTO entities (id, label, description, text, source, categories, broader)
+         VALUES (@id, @label, @description, @text, @source, @categories, @broader)`,
+      );
+    }
+    this.db.pragma('busy_timeout = 10000');
+  }
+
+  static open(path: string, opts: OpenOptions = {}): KnowledgeStore {
+    return new KnowledgeStore(path, opts.readonly ?? false);
+  }
+
+  /** Close; a writable store first folds its WAL back into the file, so the KB is one self-contained file. */
+  close(): void {
+    if (!this.db.open) return;
+    if (!this.readonly && this.path !== ':memory:') {
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // another connection still reads it: leave WAL mode on
+      }
+    }
+    this.db.close();
+  }
+
+  /** Run `fn` in one transaction (builds commit in batches through this). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Insert entities; those whose id exists already are ignored. Returns how many were new. */
+  insertEntities(entities: readonly Entity[]): number {
+    if (!this.insertStmt) throw new Error('knowledge base opened read-only');
+    let added = 0;
+    for (const e of entities) {
+      const r = this.insertStmt.run({
+        id: e.id,
+        label: e.label,
+        description: e.description,
+        text: e.text,
+        source: e.source,
+        categories: JSON.stringify(e.categories ?? []),
+        broader: JSON.stringify(e.broader ?? []),
+      });
+      added += r.changes;
+    }
+    return added;
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
+  get(id: string): StoredEntity | undefined {
+    const r = this.db.prepare('SELECT * FROM entities WHERE id = ?').get(id) as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  /** Entities by rowid, in the order asked (missing rowids are left out). */
+  byRowids(rowids: readonly number[]): StoredEntity[] {
+    if (rowids.length === 0) return [];
+    const stmt = this.db.prepare('SELECT * FROM entities WHERE rowid = ?');
+    const out: StoredEntity[] = [];
+    for (const id of rowids) {
+      const r = stmt.get(id) as Row | undefined;
+      if (r) out.push(fromRow(r));
+    }
+    return out;
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM entities').get() as { n: number }).n;
+  }
+
+  stats(): KbStats {
+    const embedded: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT model, count(*) AS n FROM vectors GROUP BY model ORDER BY model').all() as {
+      model: string;
+      n: number;
+    }[]) {
+      embedded[r.model] = r.n;
+    }
+    const sources: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT source, count(*) AS n FROM entities GROUP BY source ORDER BY source').all() as {
+      source: string;
+      n: number;
+    }[]) {
+      sources[r.source] = r.n;
+    }
+    return { entities: this.count(), embedded, sources };
+  }
+
+  /** Full-text search (the words of `query`, ORed), best BM25 first. */
+  textSearch(query: string, k = 10): (StoredEntity & { score: number })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.*, bm25(entities_fts) AS rank FROM entities_fts JOIN entities e ON e.rowid = entities_fts.rowid
+         WHERE entities_fts MATCH ? ORDER BY rank LIMIT ?`,
+      )
+      .all(ftsQuery(query), k) as (Row & { rank: number })[];
+    return rows.map(({ rank, ...r }) => ({ ...fromRow(r), score: -rank }));
+  }
+
+  /** Entities that have no vector for `model` yet, in rowid order, after `afterRowid`. */
+  unembedded(model: string, limit: number, afterRowid = 0): { rowid: number; text: string }[] {
+    return this.db
+      .prepare(
+        `SELECT e.rowid AS rowid, e.text AS text FROM entities e
+         WHERE e.rowid > ? AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model = ? AND v.entity = e.rowid)
+         ORDER BY e.rowid LIMIT ?`,
+      )
+      .all(afterRowid, model, limit) as { rowid: number; text: string }[];
+  }
+
+  putVectors(model: string, rowids: readonly number[], vectors: readonly ArrayLike<number>[]): void {
+    const stmt = this.db.prepare('INSERT OR REPLACE INTO vectors (model, entity, dim, vector) VALUES (?, ?, ?, ?)');
+    this.transaction(() => {
+      rowids.forEach((rowid, i) => {
+        const v = Float32Array.from(vectors[i]!);
+        stmt.run(model, rowid, v.length, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      });
+    });
+  }
+
+  embeddedCount(model: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM vectors WHERE model = ?').get(model) as { n: number }).n;
+  }
+
+  /** Models that have vectors. */
+  models(): string[] {
+    return (this.db.prepare('SELECT DISTINCT model FROM vectors ORDER BY model').all() as { model: string }[]).map(
+      (r) => r.model,
+    );
+  }
+
+  /** All vectors of `model` as one contiguous matrix, rows in entity rowid order. */
+  loadMatrix(model: string): VectorMatrix {
+    const n = this.embeddedCount(model);
+    const first = this.db.prepare('SELECT dim FROM vectors WHERE model = ? LIMIT 1').get(model) as
+      | { dim: number }
+      | undefined;
+    if (!first) throw new Error(`no vectors for model "${model}" in ${this.path} (run: okvqa kb embed --kb ${this.path})`);
+    const dim = first.dim;
+    const data = new Float32Array(n * dim);
+    const rowids = new Int32Array(n);
+    let i = 0;
+    const it = this.db
+      .prepare('SELECT entity, dim, vector FROM vectors WHERE model = ? ORDER BY entity')
+      .raw()
+      .iterate(model) as IterableIterator<[number, number, Buffer]>;
+    for (const [entity, d, blob] of it) {
+      if (d !== dim) throw new Error(`vectors of model "${model}" have mixed dimensions (${dim} and ${d})`);
+      if (i >= n) break;
+      rowids[i] = entity;
+      if (blob.byteLength !== dim * 4) throw new Error(`vector of entity ${entity} has ${blob.byteLength} bytes, expected ${dim * 4}`);
+      new Uint8Array(data.buffer, data.byteOffset + i * dim * 4, dim * 4).set(blob);
+      i++;
+    }
+    return { model, dim, rowids: rowids.subarray(0, i), data: data.subarray(0, i * dim) };
+  }
+}
+
+/** Turn free text into an FTS5 query: each word quoted, ORed (ranked by BM25). */
+export function ftsQuery(text: string): string {
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length === 0) return '""';
+  return words.map((w) => `"${w}"`).join(' OR ');
+}

@@ -1,0 +1,84 @@
+/**
+ * Explicit knowledge (KAT / REVIVE): CLIP image embeddings of regions (sliding windows or detections) → top-k entities
+ * of the knowledge base per region → merged by best score (KAT) or kept per region (REVIVE) → passages
+ * `entity: {label} description: {description}`, deduplicated and capped.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { Region } from '../../core/artifacts.js';
+import { defineStage } from '../../core/stage.js';
+import { openKnowledgeBase, kbPathOf } from '../../knowledge/kb.js';
+import { clipFingerprint, clipSource } from '../../models/clip.js';
+import { loadImage, sampleImagePath } from '../image/load.js';
+import { embedRegions } from '../regions/common.js';
+import { mergeRegionHits } from './merge.js';
+
+const params = z.object({
+  /** Entities per region. */
+  k: z.number().int().positive().default(10),
+  /** `max`: KAT (each entity once, best score over regions); `region`: REVIVE (per region). */
+  merge: z.enum(['max', 'region']).default('max'),
+  /** Most passages returned. */
+  limit: z.number().int().positive().default(40),
+  /** Drop hits below this cosine similarity. */
+  minScore: z.number().optional(),
+  /** `auto`: exact up to 20k vectors, else the approximate index. */
+  search: z.enum(['auto', 'exact', 'approximate']).default('auto'),
+  /** CLIP model override (hub id or directory); must match the model the KB was embedded with. */
+  model: z.string().optional(),
+});
+
+function kbFingerprint(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${resolve(path)}:${st.size}:${Math.round(st.mtimeMs)}`;
+  } catch {
+    return resolve(path);
+  }
+}
+
+export const retrieveEntities = defineStage({
+  id: 'retrieve.entities',
+  version: '1',
+  description:
+    'Knowledge-base entities for image regions by CLIP similarity: top-k per region, max-merged (KAT) or per region (REVIVE)',
+  inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions' } },
+  output: 'passages',
+  params,
+  fingerprint: (p, ctx) => `${clipFingerprint(ctx, p.model)}|${kbFingerprint(kbPathOf(ctx))}`,
+  async run({ sample, regions }, p, ctx) {
+    if (regions.length === 0) return [];
+    const model = clipSource(ctx, p.model).id;
+    let embedded: Region[] = regions;
+    const missing = regions.some((r) => !r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model));
+    if (missing) {
+      const img = await loadImage(ctx, sampleImagePath(sample));
+      const todo = regions.filter((r) => !r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model));
+      const done = await embedRegions(todo, img, ctx, p.model);
+      const byId = new Map(done.map((r) => [r.id, r]));
+      embedded = regions.map((r) => byId.get(r.id) ?? r);
+      ctx.note('embeddedRegions', todo.length);
+    }
+    const kb = await openKnowledgeBase(ctx, kbPathOf(ctx));
+    const hits = await kb.searchVectors(
+      embedded.map((r) => r.embedding!),
+      { model, k: p.k, mode: p.search },
+    );
+    const perRegion = embedded.map((r, i) => ({
+      region: r.id,
+      hits: hits[i]!
+        .filter((h) => p.minScore === undefined || h.score >= p.minScore)
+        .map((h) => ({
+          id: h.entity.id,
+          label: h.entity.label,
+          description: h.entity.description,
+          source: h.entity.source,
+          score: h.score,
+        })),
+    }));
+    const passages = mergeRegionHits(perRegion, p.merge, p.limit);
+    ctx.note('entities', passages.length);
+    return passages;
+  },
+});
