@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { Prediction, Sample } from './artifacts.js';
+import type { Config } from './config.js';
 import type { RunContext, Usage } from './context.js';
 import type { CompiledPipeline } from './graph.js';
+import { errorMessage } from './errors.js';
 import { hashValue } from './hash.js';
 import { PipelineExecutor, type SampleResult } from './runner.js';
 import { TraceFile } from './trace-file.js';
@@ -44,6 +46,17 @@ function writeJsonAtomic(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
+/**
+ * The part of the config that can change results: scheduling (concurrency, rate limits, timeouts, retries), secrets and
+ * cache location are left out, so `--resume` accepts a rotated API key or a different concurrency.
+ */
+export function resultConfig(config: Config): unknown {
+  const { cache: _cache, concurrency: _c, llm, models, ...rest } = config;
+  const { apiKey: _k, concurrency: _lc, requestsPerMinute: _r, tokensPerMinute: _t, timeoutMs: _to, maxRetries: _m, ...llmRest } = llm;
+  const { cacheDir: _cd, ...modelsRest } = models;
+  return { ...rest, llm: llmRest, models: modelsRest };
+}
+
 /** Identifies what a run computes, so `--resume` refuses to mix two different runs in one folder. */
 export function runIdentity(pipeline: CompiledPipeline, samples: readonly Sample[], config: unknown): string {
   return hashValue({
@@ -64,7 +77,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   mkdirSync(outDir, { recursive: true });
   const tracePath = join(outDir, 'trace.jsonl');
   const manifestPath = join(outDir, 'manifest.json');
-  const identity = runIdentity(pipeline, samples, { ...ctx.config, cache: undefined, concurrency: undefined });
+  const identity = runIdentity(pipeline, samples, resultConfig(ctx.config));
 
   let previous = new Map<string, SampleResult>();
   if (existsSync(tracePath)) {
@@ -98,15 +111,29 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   let failed = 0;
   let ran = 0;
   const queue = new PQueue({ concurrency: opts.concurrency ?? ctx.config.concurrency });
+  let fatal: Error | undefined;
   const onAbort = () => queue.clear();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (const sample of todo) {
       void queue.add(async () => {
         if (ctx.signal.aborted) return;
-        const result = await executor.run(sample);
+        let result: SampleResult;
+        try {
+          result = await executor.run(sample);
+        } catch (err) {
+          // The executor records stage errors itself; this catches the unexpected so one question never ends the batch.
+          result = { questionId: sample.questionId, ok: false, nodes: {}, usage: { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 }, ms: 0, error: { node: '', stage: '', message: `question ${sample.questionId}: ${errorMessage(err)}` } };
+        }
         if (ctx.signal.aborted && !result.ok) return; // cut short by the interrupt: leave it for --resume
-        trace.append(result);
+        try {
+          trace.append(result);
+        } catch (err) {
+          // Results that cannot be recorded must not be lost silently: stop the batch (finished ones stay resumable).
+          fatal ??= new Error(`cannot write ${tracePath}: ${errorMessage(err)}`);
+          queue.clear();
+          return;
+        }
         results.set(sample.questionId, result);
         ran++;
         if (!result.ok) failed++;
@@ -115,6 +142,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       });
     }
     await queue.onIdle();
+    if (fatal) throw fatal;
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     trace.close();

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CacheMode } from './config.js';
 import { CacheMissError } from './errors.js';
@@ -33,8 +33,21 @@ export class Cache {
     readonly mode: CacheMode = 'rw',
   ) {
     if (mode === 'off') return;
+    const readOnly = mode === 'ro' || mode === 'replay';
+    if (readOnly && path !== ':memory:') {
+      // Never create or write a cache that is only read. A missing file is an empty cache for ro, an error for replay.
+      if (!existsSync(path)) {
+        if (mode === 'replay') throw new Error(`cache replay: no cache file at ${path}`);
+        return;
+      }
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      this.db.pragma('busy_timeout = 10000');
+      const hasTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").get();
+      if (hasTable) this.getStmt = this.db.prepare('SELECT value FROM entries WHERE key = ?');
+      return;
+    }
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, mode === 'rw' ? {} : { fileMustExist: false });
+    this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('synchronous = NORMAL');
@@ -83,9 +96,14 @@ export class Cache {
       if (this.mode === 'replay') throw new CacheMissError(key, label);
     }
     this.stats.misses++;
-    const value = await compute();
-    this.put(key, label, value);
-    return { value, hit: false };
+    // A miss returns exactly what a later hit will: the value as stored (plain JSON), so cold and warm runs agree.
+    const text = JSON.stringify(await compute());
+    if (text === undefined) throw new Error(`${label}: produced no JSON-serialisable value`);
+    if (this.mode === 'rw' && this.putStmt) {
+      this.putStmt.run(key, label, text, Date.now());
+      this.stats.writes++;
+    }
+    return { value: JSON.parse(text) as T, hit: false };
   }
 
   close(): void {

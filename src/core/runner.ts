@@ -57,7 +57,11 @@ export class PipelineExecutor {
   /** The cache key of a node for given input values. */
   async nodeKey(node: CompiledNode, inputs: Record<string, unknown>): Promise<string> {
     const inputHashes: Record<string, string> = {};
-    for (const [k, v] of Object.entries(inputs)) if (v !== undefined) inputHashes[k] = hashValue(v);
+    for (const [k, v] of Object.entries(inputs)) {
+      if (v === undefined) continue;
+      // A question's image is identified by its id, not by where it lies on this machine: caches stay portable.
+      inputHashes[k] = hashValue(node.stage.inputs[k]?.kind === 'sample' ? { ...(v as Sample), imagePath: undefined } : v);
+    }
     return Cache.key({
       stage: node.stage.id,
       version: node.stage.version,

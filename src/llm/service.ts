@@ -31,6 +31,13 @@ export interface LlmIdentity {
 export function resolveLlmIdentity(config: Config): LlmIdentity {
   const l = config.llm;
   const backend: LlmBackend = l.backend === 'auto' ? (l.baseURL || l.apiKey ? 'openai' : 'local') : l.backend;
+  if (l.backend === 'auto' && backend === 'local' && l.model && !l.model.includes('/') && config.models.profile !== 'tiny') {
+    // "gpt-4o-mini" with no server configured: say so rather than looking for it on the model hub.
+    throw new Error(
+      `llm.model "${l.model}" looks like an API model but no server is configured: set OPENAI_BASE_URL / OPENAI_API_KEY ` +
+        '(llm.baseURL / llm.apiKey), or name a hub model ("org/name") or a local folder for the embedded backend',
+    );
+  }
   if (backend === 'local') {
     // Profile tiny: the generated model (llm.model usually names an API model, which has no tiny stand-in).
     const model =

@@ -127,8 +127,10 @@ async function cachedBatches<T, P>(
   for (let b = 0; b < batches.length; b++) {
     const idx = batches[b]!;
     const prepared = await next!;
+    // Start inference first, then pre-process the next batch while ONNX Runtime works off the JS thread.
+    const running = run(prepared);
     next = b + 1 < batches.length ? prep(batches[b + 1]!) : undefined;
-    const vecs = await run(prepared);
+    const vecs = await running;
     idx.forEach((i, j) => {
       out[i] = vecs[j]!;
       const k = keys[i];

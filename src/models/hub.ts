@@ -18,6 +18,7 @@
  * other's `env`; the per-call `local_files_only` option keeps the offline guarantee in that case too.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileIdentity } from '../core/file-identity.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { modelCacheDir, type Config } from '../core/config.js';
@@ -146,7 +147,7 @@ export function pretrainedOptions(source: ModelSource, withWeights = true): Reco
 
 /**
  * A short, stable description of the resolved model, for stage fingerprints and cache keys. For a model directory it
- * also covers the content of config.json and the sizes of its ONNX files, so replacing a local model invalidates
+ * also covers the content of config.json and of its ONNX files (see fileIdentity), so replacing a local model invalidates
  * results computed with the old one (hub ids are immutable enough: their revision is part of the id you pick).
  */
 export function modelFingerprint(source: ModelSource): string {
@@ -156,7 +157,7 @@ export function modelFingerprint(source: ModelSource): string {
     const parts = [readFileSync(join(source.location, 'config.json'), 'utf8')];
     const onnxDir = join(source.location, 'onnx');
     if (existsSync(onnxDir)) {
-      for (const f of readdirSync(onnxDir).sort()) if (f.endsWith('.onnx')) parts.push(`${f}:${statSync(join(onnxDir, f)).size}`);
+      for (const f of readdirSync(onnxDir).sort()) if (f.endsWith('.onnx')) parts.push(`${f}:${fileIdentity(join(onnxDir, f))}`);
     }
     return `${base}|${sha256(parts.join('\n')).slice(0, 16)}`;
   } catch {

@@ -63,22 +63,19 @@ describe('official VQA accuracy', () => {
     expect(pyRound(100 * (2 / 3))).toBe(66.67);
   });
 
-  it('pyRound agrees with Python on random and tie values', () => {
-    let python: string | undefined;
-    for (const cmd of ['python3', 'python']) {
-      try {
-        execFileSync(cmd, ['-c', 'pass']);
-        python = cmd;
-        break;
-      } catch {
-        /* try the next */
-      }
+  const python = ['python3', 'python'].find((cmd) => {
+    try {
+      execFileSync(cmd, ['-c', 'pass']);
+      return true;
+    } catch {
+      return false;
     }
-    if (!python) return; // no Python on this machine: the tie tests above still hold
+  });
+  it.skipIf(!python)('pyRound agrees with Python on random and tie values', () => {
     let s = 7;
     const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
     const xs = [...Array.from({ length: 300 }, () => rnd() * 100), ...Array.from({ length: 100 }, (_, i) => (2 * i + 1) / 8), ...Array.from({ length: 100 }, (_, i) => i / 1000 + 0.005)];
-    const out = execFileSync(python, ['-c', 'import json,sys; print(json.dumps([round(x, 2) for x in json.load(sys.stdin)]))'], { input: JSON.stringify(xs) });
+    const out = execFileSync(python!, ['-c', 'import json,sys; print(json.dumps([round(x, 2) for x in json.load(sys.stdin)]))'], { input: JSON.stringify(xs) });
     expect(xs.map((x) => pyRound(x))).toEqual(JSON.parse(out.toString()));
   });
 
@@ -86,11 +83,12 @@ describe('official VQA accuracy', () => {
     const dir = join(import.meta.dirname, '../fixtures/eval');
     const anns = JSON.parse(readFileSync(join(dir, 'adversarial-annotations.json'), 'utf8')).annotations as VqaGroundTruth[];
     const preds = JSON.parse(readFileSync(join(dir, 'adversarial-predictions.json'), 'utf8')) as VqaPrediction[];
-    const expected = JSON.parse(readFileSync(join(dir, 'adversarial-expected.json'), 'utf8')) as { overall: number; perQuestion: Record<string, number>; perAnswerType: Record<string, number> };
+    const expected = JSON.parse(readFileSync(join(dir, 'adversarial-expected.json'), 'utf8')) as { overall: number; perQuestion: Record<string, number>; perAnswerType: Record<string, number>; perQuestionType: Record<string, number> };
     const score = evaluateVqa(anns, preds);
     expect(score.overall).toBe(expected.overall);
     expect(score.perQuestion).toEqual(expected.perQuestion);
     expect(score.perAnswerType).toEqual(expected.perAnswerType);
+    expect(score.perQuestionType).toEqual(expected.perQuestionType);
     expect(score.n).toBe(1500);
   });
 

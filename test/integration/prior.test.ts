@@ -52,9 +52,13 @@ describe('okvqa CLI: run prior end to end', () => {
     expect(trace.every((t) => t.nodes.candidates.cached === true)).toBe(true);
   });
 
-  it('replay with an empty cache fails each question with a clear error', () => {
+  it('replay: a missing cache file is an error; a cache miss fails each question with a clear error', () => {
+    const none = okvqa(['run', 'prior', '--data', data, '--out', join(tmp, 'replay-none'), '--cache', 'replay', '--no-progress'], { OKVQA_CACHE_PATH: join(tmp, 'absent.sqlite') });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`cache replay: no cache file at ${join(tmp, 'absent.sqlite')}`);
+    expect(existsSync(join(tmp, 'absent.sqlite'))).toBe(false);
     const out = join(tmp, 'replay-miss');
-    const r = okvqa(['run', 'prior', '--data', data, '--out', out, '--cache', 'replay', '--limit', '3', '--no-progress'], { OKVQA_CACHE_PATH: join(tmp, 'empty.sqlite') });
+    const r = okvqa(['run', 'prior', '--data', data, '--out', out, '--cache', 'replay', '--limit', '3', '--set', 'nodes.candidates.params.k=7', '--no-progress'], env);
     expect(r.stderr).toMatch(/failed ×3: candidates \(candidates.prior\): cache miss in replay mode/);
     expect(r.code).toBe(1);
   });

@@ -1,3 +1,4 @@
+import { cleanEnv } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { FIXTURES, ROOT } from './helpers.js';
 /** The built CLI, run asynchronously (the loopback server lives in this process). */
 function okvqa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'okvqa.js'), ...args], { cwd: ROOT, env: { ...process.env, OKVQA_CACHE_MODE: '', ...env } });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'okvqa.js'), ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

@@ -5,7 +5,7 @@ import { defineStage } from '../../core/stage.js';
 import { getPoolSamples } from '../../data/example-pool.js';
 import { normalizeAnswer } from '../../eval/normalize.js';
 import { TfidfIndex } from '../../text/tfidf.js';
-import { fileFingerprint } from '../caption/text-file.js';
+import { fileIdentity } from '../../core/file-identity.js';
 
 interface PriorIndex {
   tfidf: TfidfIndex;
@@ -51,7 +51,7 @@ export const candidatesPrior = defineStage({
     boost: z.number().min(0).default(0),
     top: z.number().int().positive().default(10),
   }),
-  fingerprint: (_p, ctx) => [fileFingerprint(ctx.data.examples?.questions), fileFingerprint(ctx.data.examples?.annotations)].join('|'),
+  fingerprint: (_p, ctx) => [fileIdentity(ctx.data.examples?.questions), fileIdentity(ctx.data.examples?.annotations)].join('|'),
   async run({ sample, captions, tags }, params, ctx) {
     const index = await buildIndex(ctx);
     const hits = index.tfidf.search(sample.question, params.k, (i) => index.questionIds[i] === sample.questionId);

@@ -2,7 +2,6 @@ import type { RunContext } from '../../core/context.js';
 import { InputError } from '../../core/errors.js';
 import { loadSamples } from '../../data/data-file.js';
 import { detectKeying, type MapKeying, type TextMap } from '../../data/captions.js';
-import { statSync } from 'node:fs';
 
 export type KeyParam = 'auto' | MapKeying;
 
@@ -23,16 +22,6 @@ export async function keyedMap<T>(
   return { map, keying };
 }
 
-/** Identity of a data file for cache fingerprints: path, size and modification time. */
-export function fileFingerprint(path: string | undefined): string {
-  if (!path) return 'none';
-  try {
-    const st = statSync(path);
-    return `${path}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return `${path}:missing`;
-  }
-}
 
 export function requirePath(path: string | undefined, what: string): string {
   if (!path) throw new InputError(`no ${what} file: name one in data.json ("${what}") or in the node's params ("file")`);

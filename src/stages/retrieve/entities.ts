@@ -3,8 +3,9 @@
  * of the knowledge base per region → merged by best score (KAT) or kept per region (REVIVE) → passages
  * `entity: {label} description: {description}`, deduplicated and capped.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { hashValue } from '../../core/hash.js';
+import { KnowledgeStore } from '../../knowledge/store.js';
 import { z } from 'zod';
 import type { Region } from '../../core/artifacts.js';
 import { defineStage } from '../../core/stage.js';
@@ -29,12 +30,18 @@ const params = z.object({
   model: z.string().optional(),
 });
 
+/**
+ * What identifies a knowledge base's content in cache keys: its entity and per-model vector counts — not its path or
+ * modification time, so a cache made with the same KB elsewhere replays. (Editing entities in place without changing
+ * counts is not detected: rebuild into a new KB or bump the stage version.)
+ */
 function kbFingerprint(path: string): string {
+  if (!existsSync(path)) return 'missing';
+  const store = KnowledgeStore.open(path, { readonly: true });
   try {
-    const st = statSync(path);
-    return `${resolve(path)}:${st.size}:${Math.round(st.mtimeMs)}`;
-  } catch {
-    return resolve(path);
+    return hashValue(store.stats());
+  } finally {
+    store.close();
   }
 }
 
