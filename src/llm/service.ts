@@ -1,6 +1,7 @@
 import type { Cache } from '../core/cache.js';
 import type { Config } from '../core/config.js';
 import type { RunContext, StageContext } from '../core/context.js';
+import { CacheMissError } from '../core/errors.js';
 import { hashValue } from '../core/hash.js';
 import { sourceFor } from '../models/hub.js';
 import { BatchCollector } from './batch.js';
@@ -135,14 +136,27 @@ export async function completeCached(ctx: StageContext, o: CompletionOptions): P
   const identity = resolveLlmIdentity(ctx.config);
   if (identity.backend === 'local') identity.model = sourceFor(ctx, 'text-generation', identity.model).id;
   const req = buildRequest(identity, o);
-  const { value, hit } = await ctx.cache.getOrCompute(requestKey(req), requestLabel(req), async () => {
-    const llm = await getLlm(ctx);
+  const attempt = async () => {
+    let ranHere = false;
     try {
-      return await llm.gate.run(estimateTokens(o.prompt, o.maxTokens), () => llm.client.complete(req, ctx.signal), ctx.signal);
+      return await ctx.cache.getOrCompute(requestKey(req), requestLabel(req), async () => {
+        ranHere = true;
+        const llm = await getLlm(ctx);
+        try {
+          return await llm.gate.run(estimateTokens(o.prompt, o.maxTokens), () => llm.client.complete(req, ctx.signal), ctx.signal);
+        } catch (err) {
+          throw describeLlmError(err, llm.client.backend, req.model);
+        }
+      });
     } catch (err) {
-      throw describeLlmError(err, llm.client.backend, req.model);
+      // An identical request in flight for another question failed or was cancelled with that question: ask on our own.
+      if (!ranHere && !ctx.signal.aborted && !(err instanceof CacheMissError)) return null;
+      throw err;
     }
-  });
+  };
+  const result = (await attempt()) ?? (await attempt());
+  if (!result) throw new Error(`${requestLabel(req)}: the identical request shared with other questions kept failing`);
+  const { value, hit } = result;
   ctx.usage(
     hit
       ? { cachedCalls: 1 }

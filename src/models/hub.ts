@@ -14,8 +14,8 @@
  *
  * transformers.js keeps its settings in a module-level singleton (`env`). `applyTransformersEnv` sets every field this
  * package relies on right before each load, from that load's config, so nothing depends on what an earlier run left
- * behind. Two runs with different offline settings loading at the same instant in one process could still see each
- * other's `env`; the per-call `local_files_only` option keeps the offline guarantee in that case too.
+ * behind, and loads take turns (`withTransformersEnv`) so two runs in one process never see each other's settings; the
+ * per-call `local_files_only` option keeps the offline guarantee as well.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileIdentity } from '../core/file-identity.js';
@@ -135,6 +135,20 @@ export function applyTransformersEnv(source: ModelSource): void {
   env.fetch = source.offline ? (offlineFetch as typeof env.fetch) : ORIGINAL_FETCH;
 }
 
+/**
+ * transformers.js's `env` is one per process, so model loads take turns: each runs entirely under its own settings.
+ * This queue is the one piece of module state in the package; it guards a third-party global and holds no data.
+ */
+let envTurn: Promise<unknown> = Promise.resolve();
+function withTransformersEnv<T>(source: ModelSource, load: () => Promise<T>): Promise<T> {
+  const run = envTurn.then(() => {
+    applyTransformersEnv(source);
+    return load();
+  });
+  envTurn = run.catch(() => undefined);
+  return run;
+}
+
 /** Options for transformers.js `from_pretrained` / `pipeline` for this source. */
 export function pretrainedOptions(source: ModelSource, withWeights = true): Record<string, unknown> {
   const o: Record<string, unknown> = { cache_dir: source.cacheDir, local_files_only: source.offline };
@@ -186,9 +200,8 @@ export function loadOnce<T>(
     key,
     async () => {
       assertAvailableOffline(source);
-      applyTransformersEnv(source);
       try {
-        return await load(source.location, pretrainedOptions(source, withWeights));
+        return await withTransformersEnv(source, () => load(source.location, pretrainedOptions(source, withWeights)));
       } catch (err) {
         throw new Error(`loading ${part} for role "${source.role}" from ${describeSource(source)}: ${(err as Error).message}`, {
           cause: err,
