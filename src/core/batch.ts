@@ -112,11 +112,18 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   let ran = 0;
   const queue = new PQueue({ concurrency: opts.concurrency ?? ctx.config.concurrency });
   let fatal: Error | undefined;
+  let lastYield = performance.now();
   const onAbort = () => queue.clear();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (const sample of todo) {
       void queue.add(async () => {
+        // Give the event loop a turn every few milliseconds: with cached or CPU-only stages a batch would otherwise run
+        // as one chain of microtasks, and Ctrl-C, timers and the progress bar would wait until the very end.
+        if (performance.now() - lastYield > 10) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
         if (ctx.signal.aborted) return;
         let result: SampleResult;
         try {

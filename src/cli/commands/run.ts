@@ -67,7 +67,7 @@ export function register(program: Command): void {
     const onSigint = () => {
       interrupts++;
       if (interrupts > 1) process.exit(130);
-      process.stderr.write('\ninterrupt: finishing questions in flight, then writing results (Ctrl-C again to quit now; --resume continues)\n');
+      process.stderr.write('\ninterrupt: stopping; finished questions are kept and the files written (Ctrl-C again to quit now; --resume continues)\n');
       abort.abort();
     };
     process.on('SIGINT', onSigint);
