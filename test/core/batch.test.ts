@@ -94,6 +94,26 @@ describe('batch runner', () => {
     expect(JSON.parse(readFileSync(join(out, 'predictions.json'), 'utf8'))).toHaveLength(20);
   });
 
+  it('an interrupt from a timer or signal handler lands even when every stage is CPU-only', async () => {
+    const quick = defineStage({
+      id: 'answer.quick', version: '1', description: 'no I/O, no timers', inputs: { sample: { kind: 'sample' } }, output: 'answer',
+      params: z.strictObject({}), cache: false,
+      async run({ sample }) {
+        let h = 0;
+        for (let i = 0; i < 2000; i++) h = (h * 31 + i) | 0;
+        return { answer: `${sample.questionId}:${h}` };
+      },
+    });
+    const pipeline = compilePipeline({ name: 'q', file: 'q.yaml', output: 'answer', config: {}, origin: {}, files: [], nodes: { answer: { use: 'answer.quick' } } }, new StageRegistry([quick]));
+    const many: Sample[] = Array.from({ length: 20000 }, (_, i) => ({ dataset: 'okvqa', questionId: String(i), imageId: i, question: 'q' }));
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 20); // a macrotask, like a SIGINT handler
+    const out = mkdtempSync(join(tmpdir(), 'okvqa-batch-'));
+    const s = await runBatch({ pipeline, samples: many, ctx: testContext({ signal: abort.signal }), outDir: out, concurrency: 1 });
+    expect(s.interrupted).toBe(true);
+    expect(s.ran).toBeLessThan(20000);
+  });
+
   it('resume refuses a folder holding a different run', async () => {
     const out = mkdtempSync(join(tmpdir(), 'okvqa-batch-'));
     const { pipeline } = setup();
