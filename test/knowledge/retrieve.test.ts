@@ -132,6 +132,27 @@ describe('retrieve.entities stage', () => {
     await ctx.resources.disposeAll();
   });
 
+  it('regions joined from two nodes (repeated ids): each keeps its own embedding and position', async () => {
+    const store = KnowledgeStore.open(kbPath, { readonly: true });
+    const m = store.loadMatrix('okvqa-tiny/clip');
+    const vec = (row: number) => Array.from(m.data.subarray(row * m.dim, (row + 1) * m.dim));
+    const [e5] = store.byRowids([m.rowids[5]!]);
+    store.close();
+    const regions: Region[] = [
+      { id: 0, box: { xmin: 0, ymin: 0, xmax: 600, ymax: 400 }, source: 'detector' }, // no embedding: computed
+      { id: 0, box: { xmin: 0, ymin: 0, xmax: 10, ymax: 10 }, source: 'window', embedding: vec(5), embeddingModel: 'okvqa-tiny/clip' },
+    ];
+    const notes: Record<string, unknown> = {};
+    const ctx = ctxFor(kbPath, notes);
+    const out = await retrieveEntities.run({ sample, regions }, retrieveEntities.params.parse({ k: 2, merge: 'region' }), ctx);
+    expect(notes.embeddedRegions).toBe(1);
+    expect(out.map((p) => p.region)).toEqual([0, 0, 1, 1]);
+    const second = out.filter((p) => p.region === 1);
+    expect(second[0]).toMatchObject({ id: e5!.id });
+    expect(second[0]!.score).toBeCloseTo(1, 4);
+    await ctx.resources.disposeAll();
+  });
+
   it('embeds regions without embeddings from the sample image (tiny CLIP)', async () => {
     const notes: Record<string, unknown> = {};
     const ctx = ctxFor(kbPath, notes);

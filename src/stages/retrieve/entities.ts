@@ -61,19 +61,21 @@ export const retrieveEntities = defineStage({
     const missing = regions.some((r) => !r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model));
     if (missing) {
       const img = await loadImage(ctx, sampleImagePath(sample));
-      const todo = regions.filter((r) => !r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model));
-      const done = await embedRegions(todo, img, ctx, p.model);
-      const byId = new Map(done.map((r) => [r.id, r]));
-      embedded = regions.map((r) => byId.get(r.id) ?? r);
-      ctx.note('embeddedRegions', todo.length);
+      // Match by position, not id: regions joined from several nodes (`[objects, windows]`) repeat ids.
+      const todoAt = regions.flatMap((r, i) => (!r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model) ? [i] : []));
+      const done = await embedRegions(todoAt.map((i) => regions[i]!), img, ctx, p.model);
+      embedded = [...regions];
+      todoAt.forEach((at, j) => (embedded[at] = done[j]!));
+      ctx.note('embeddedRegions', todoAt.length);
     }
     const kb = await openKnowledgeBase(ctx, kbPathOf(ctx));
     const hits = await kb.searchVectors(
       embedded.map((r) => r.embedding!),
       { model, k: p.k, mode: p.search },
     );
-    const perRegion = embedded.map((r, i) => ({
-      region: r.id,
+    // `region` is the position in the regions input (ids repeat when several region nodes are joined).
+    const perRegion = embedded.map((_r, i) => ({
+      region: i,
       hits: hits[i]!
         .filter((h) => p.minScore === undefined || h.score >= p.minScore)
         .map((h) => ({
