@@ -98,6 +98,7 @@ export const tagsClip = defineStage({
     const crops = await Promise.all(need.map((r) => cropImage(img.image, r.box)));
     const vecs = await embedImages(crops, ctx, { ...opts, keys: need.map((r) => cropKey(img, r)) });
     const byRegion = new Map<Region, number[]>(need.map((r, i) => [r, vecs[i]!]));
-    return regions.flatMap((r) => topTags(byRegion.get(r) ?? r.embedding!, vocab, p, r.id));
+    // `region` is the position in the regions input (ids repeat when several region nodes are joined)
+    return regions.flatMap((r, i) => topTags(byRegion.get(r) ?? r.embedding!, vocab, p, i));
   },
 });
