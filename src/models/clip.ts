@@ -48,6 +48,11 @@ export function clipSource(ctx: Pick<RunContext, 'config' | 'paths'>, model?: st
   return sourceFor(ctx, CLIP_ROLE, model);
 }
 
+/** modelFingerprint reads and hashes model files: once per run and model, not on every embedding call. */
+function runModelFingerprint(ctx: Ctx, source: ModelSource): Promise<string> {
+  return ctx.resources.get(`model-fingerprint:${source.from}:${source.location}:${source.dtype}`, () => modelFingerprint(source));
+}
+
 /** What identifies the CLIP model in cache keys and stage fingerprints. */
 export function clipFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string): string {
   return modelFingerprint(clipSource(ctx, model));
@@ -147,7 +152,7 @@ async function cachedBatches<T, P>(
 export async function embedTexts(texts: readonly string[], ctx: Ctx, opts: ClipOptions = {}): Promise<number[][]> {
   if (texts.length === 0) return [];
   const source = clipSource(ctx, opts.model);
-  const fp = modelFingerprint(source);
+  const fp = await runModelFingerprint(ctx, source);
   const keys = texts.map((t) => (opts.cache === false ? undefined : Cache.key({ kind: 'clip.text', model: fp, text: t })));
   // models load lazily (memoised per run): a fully cached call never loads them
   return cachedBatches(
@@ -172,7 +177,7 @@ export async function embedImages(
     throw new Error(`embedImages: ${images.length} images but ${opts.keys.length} keys`);
   }
   const source = clipSource(ctx, opts.model);
-  const fp = modelFingerprint(source);
+  const fp = await runModelFingerprint(ctx, source);
   const keys = images.map((_, i) =>
     opts.cache === false || !opts.keys ? undefined : Cache.key({ kind: 'clip.image', model: fp, image: opts.keys[i] }),
   );
