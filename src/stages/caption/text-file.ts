@@ -17,11 +17,11 @@ export async function keyedMap<T>(
   if (key !== 'auto') return { map, keying: key };
   const keying = await ctx.resources.get(`${kind}-keying:${path}`, () => {
     if (!ctx.data.questions) return 'image' as const;
-    return detectKeying(map, loadSamples({ ...ctx.data, images: undefined }));
+    // Only ids matter here: skip the annotations and the images folder.
+    return detectKeying(map, loadSamples({ ...ctx.data, annotations: undefined, images: undefined }));
   });
   return { map, keying };
 }
-
 
 export function requirePath(path: string | undefined, what: string): string {
   if (!path) throw new InputError(`no ${what} file: name one in data.json ("${what}") or in the node's params ("file")`);
