@@ -2,7 +2,7 @@
  * Reading images for the vision stages, with errors that name the image: missing file, not an image,
  * truncated/corrupt data, absurd dimensions. Decoding uses sharp (libvips), which transformers.js also uses.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../core/hash.js';
 import { readFile, stat } from 'node:fs/promises';
 import { RawImage } from '@huggingface/transformers';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
@@ -77,7 +77,7 @@ export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAG
   const channels = info.channels as 1 | 2 | 3 | 4;
   let image = new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, channels);
   if (channels !== 3) image = image.rgb();
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hash = sha256(bytes);
   return { path, hash, image, width: info.width, height: info.height };
 }
 
