@@ -8,6 +8,12 @@ import { hashValue } from './hash.js';
 export interface CacheResult<T> {
   value: T;
   hit: boolean;
+  /**
+   * This caller joined identical work another caller had in flight (computed once for both). `attached` is then what
+   * the caller that computed it attached to the work (e.g. the notes and usage its trace records).
+   */
+  shared?: boolean;
+  attached?: unknown;
 }
 
 export interface CacheStats {
@@ -23,7 +29,7 @@ export interface CacheStats {
  */
 export class Cache {
   readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0 };
-  private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  private readonly inflight = new Map<string, { promise: Promise<CacheResult<unknown>>; attached: unknown }>();
   private readonly db: Database.Database | undefined;
   private readonly getStmt: Database.Statement<[string], { value: string }> | undefined;
   private readonly putStmt: Database.Statement<[string, string, string, number]> | undefined;
@@ -77,12 +83,17 @@ export class Cache {
     this.stats.writes++;
   }
 
-  /** Look `key` up; on a miss run `compute` (once, even if asked concurrently) and store its result. */
-  getOrCompute<T>(key: string, label: string, compute: () => Promise<T>): Promise<CacheResult<T>> {
+  /**
+   * Look `key` up; on a miss run `compute` (once, even if asked concurrently) and store its result. A caller that joins
+   * work in flight gets `shared: true` and the `attached` value of the caller that started it.
+   */
+  getOrCompute<T>(key: string, label: string, compute: () => Promise<T>, attached?: unknown): Promise<CacheResult<T>> {
     const running = this.inflight.get(key);
-    if (running) return running as Promise<CacheResult<T>>;
+    if (running) {
+      return running.promise.then((r) => ({ ...(r as CacheResult<T>), shared: true, attached: running.attached }));
+    }
     const p = this.lookupOrCompute(key, label, compute).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
+    this.inflight.set(key, { promise: p, attached });
     return p;
   }
 

@@ -156,9 +156,11 @@ export async function completeCached(ctx: StageContext, o: CompletionOptions): P
   };
   const result = (await attempt()) ?? (await attempt());
   if (!result) throw new Error(`${requestLabel(req)}: the identical request shared with other questions kept failing`);
-  const { value, hit } = result;
+  const { value, hit, shared } = result;
+  // A request joined while another question had it in flight made no call of its own: counted like a cache hit, so
+  // the run's totals count each request once.
   ctx.usage(
-    hit
+    hit || shared
       ? { cachedCalls: 1 }
       : { calls: 1, promptTokens: value.usage.promptTokens, completionTokens: value.usage.completionTokens },
   );
