@@ -131,6 +131,45 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(trace(join(tmp, 'b2')).map((q) => q.prediction.answer)).toEqual(['batch answer', 'batch answer', 'batch answer']);
   }, 60_000);
 
+  it('Batch API: failed and expired batches are reported with their error, shown by status, queued again by the next submit', async () => {
+    server.requests.length = 0;
+    server.handler = (body) => completionReply(body, { text: ' batch answer' });
+    const fates = [
+      { status: 'failed' as const, errors: [{ code: 'token_limit_exceeded', message: 'Enqueued token limit reached for test-davinci', line: null }] },
+      { status: 'expired' as const, completedLines: 2 },
+    ];
+    server.batchFate = () => fates.shift();
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'batch-fail', 'cache.sqlite') };
+    await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'bf1'), '--no-progress'], { ...e, OKVQA_LLM_BACKEND: 'batch' });
+    const sub1 = await okvqa(['llm', 'batch', 'submit', '--json'], e);
+    const failedId = JSON.parse(sub1.stdout).created[0].id;
+    const col1 = await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01'], e);
+    expect(col1.code).toBe(1);
+    expect(col1.stdout).toContain(`${failedId} ended failed: token_limit_exceeded: Enqueued token limit reached for test-davinci — 3 of 3 requests unanswered`);
+    const status = await okvqa(['llm', 'batch', 'status'], e);
+    expect(status.stdout).toContain(`${failedId}: failed (collected), 3 requests — token_limit_exceeded: Enqueued token limit reached for test-davinci; its requests are queued again by the next`);
+    expect(status.code).toBe(1);
+
+    // The next submit queues the failed batch's 3 requests again; that batch expires after answering 2 of them.
+    const sub2 = JSON.parse((await okvqa(['llm', 'batch', 'submit', '--json'], e)).stdout);
+    expect(sub2.requeued).toEqual([expect.objectContaining({ id: failedId, requeued: 3 })]);
+    expect(sub2.created[0]).toMatchObject({ requests: 3 });
+    const col2 = JSON.parse((await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01', '--json'], e)).stdout);
+    expect(col2.stored).toBe(2);
+    expect(col2.unsuccessful).toEqual([expect.objectContaining({ status: 'expired', answered: 2, requests: 3, error: expect.stringMatching(/expired/) })]);
+
+    // Only the one unanswered request goes out again; then every question answers without a live call.
+    const sub3 = JSON.parse((await okvqa(['llm', 'batch', 'submit', '--json'], e)).stdout);
+    expect(sub3.requeued[0]).toMatchObject({ status: 'expired', requeued: 1 });
+    expect(sub3.created[0]).toMatchObject({ requests: 1 });
+    const col3 = await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01', '--json'], e);
+    expect(JSON.parse(col3.stdout)).toMatchObject({ stored: 1, failed: [], unsuccessful: [] });
+    const rerun = await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'bf2'), '--no-progress'], e);
+    expect(rerun.stderr).toContain('3 answered, 0 failed');
+    expect(server.completionCalls).toHaveLength(0);
+    server.batchFate = () => undefined;
+  }, 90_000);
+
   it('okvqa llm complete: one cached completion', async () => {
     server.requests.length = 0;
     server.handler = (body) => completionReply(body, { text: ' Paris', tokens: [{ token: ' Paris', logprob: -0.25 }] });
