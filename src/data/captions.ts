@@ -1,19 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Caption, Tag } from '../core/artifacts.js';
 import { InputError } from '../core/errors.js';
+import { parseJsonText, readUtf8File } from './read-json.js';
 
 /** Text annotations of images or questions, keyed by image id or question id (as strings). */
 export type TextMap<T> = Map<string, T[]>;
 
 interface Item { text: string; conf?: number }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, path);
-  }
-}
+const readText = readUtf8File;
 
 function toItems(value: unknown, field: 'caption' | 'class', file: string, where: string): Item[] {
   const one = (v: unknown): Item => {
@@ -69,12 +63,7 @@ function loadTextMap(path: string, field: 'caption' | 'class'): TextMap<Item> {
   const map: TextMap<Item> = new Map();
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (err) {
-      throw new InputError(`not valid JSON: ${(err as Error).message}`, path);
-    }
+    const obj = parseJsonText(text, path);
     const coco = cocoAnnotations(obj);
     if (coco) return fromCocoAnnotations(coco, field, path);
     if (Array.isArray(obj)) {
