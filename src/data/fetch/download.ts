@@ -5,8 +5,8 @@
  * check is deleted and fetched again from the start, once; a file already at `dest` is checked the same way first.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
 export interface DownloadProgress {
@@ -118,21 +118,22 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
         let received = append ? have : 0;
         const total = opts.size ?? serverTotal;
         opts.onProgress?.(total === undefined ? { name, received } : { name, received, total });
-        const count = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
+        // Each chunk is on disk before the next is read, so whatever arrived before a dropped connection is kept.
+        const fh = await open(part, append ? 'a' : 'w');
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            await fh.write(chunk);
             received += chunk.length;
             opts.onProgress?.(total === undefined ? { name, received } : { name, received, total });
-            cb(null, chunk);
-          },
-        });
-        try {
-          await pipeline(Readable.fromWeb(res.body as never), count, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+          }
         } catch (err) {
           if (opts.signal?.aborted) throw err;
           if (++drops > retries) throw new DownloadError(`${url}: the connection kept dropping (${drops} times); rerun to resume`, { cause: err });
           log(`${name}: connection dropped at ${received} bytes (${(err as Error).message}); resuming`);
           await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 500));
           continue;
+        } finally {
+          await fh.close();
         }
       }
     }
