@@ -16,6 +16,7 @@ import { decodeIvfLayout } from '../../src/knowledge/search.js';
 import { KnowledgeStore, entityText } from '../../src/knowledge/store.js';
 import { centernetDir, centernetFingerprint } from '../../src/models/centernet.js';
 import { modelFingerprint, resolveModelSource } from '../../src/models/hub.js';
+import { llmFingerprint } from '../../src/llm/service.js';
 import { retrieveEntities } from '../../src/stages/retrieve/entities.js';
 import { testContext } from '../helpers/context.js';
 
@@ -205,6 +206,15 @@ describe('model identity by file content', () => {
     writeSync(fd, Buffer.from([0x55]), 0, 1, 200);
     closeSync(fd);
     expect(fp()).not.toBe(rev1);
+  });
+
+  it('the embedded LLM: its fingerprint follows its files', () => {
+    const model = join(dir, 'llm', 'gpt2');
+    cpSync(join(paths.tinyModels, 'okvqa-tiny-llm', 'gpt2'), model, { recursive: true });
+    const ctx = testContext({ config: { llm: { backend: 'local', model } } });
+    const a = llmFingerprint(ctx);
+    writeFileSync(join(model, 'generation_config.json'), '{"edited": true}');
+    expect(llmFingerprint(ctx)).not.toBe(a);
   });
 
   it('CenterNet: the sha256 of its graph and weight files, not a fixed name', () => {
