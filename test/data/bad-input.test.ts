@@ -80,6 +80,23 @@ describe('cache database', () => {
     }
   });
 
+  it('a cache file cut short is reported with its path when it is read', () => {
+    const p = join(dir, 'cut.sqlite');
+    const c = new Cache(p, 'rw');
+    for (let i = 0; i < 3000; i++) c.put(`key-${i}`, 'l', { text: 'x'.repeat(200), i });
+    c.close();
+    writeFileSync(p, readFileSync(p).subarray(0, 64 * 1024));
+    const read = () => {
+      const r = new Cache(p, 'ro');
+      try {
+        for (let i = 0; i < 3000; i += 7) r.get(`key-${i}`);
+      } finally {
+        r.close();
+      }
+    };
+    expect(read).toThrow(/cache .*cut\.sqlite is damaged or not an SQLite database .*move it away/);
+  });
+
   it('a cache from another okvqa version (layout version) or of another layout is refused, not overwritten', () => {
     const newer = join(dir, 'newer.sqlite');
     const db = new Database(newer);
