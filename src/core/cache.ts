@@ -33,7 +33,7 @@ const FIX = 'move it away or delete it (a new cache is made), point cache.path /
 /** SQLite errors that mean the file itself is damaged or not a database. */
 function isDamage(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return /^SQLITE_(NOTADB|CORRUPT|CANTOPEN|IOERR)/.test(code) || /not a database|malformed/i.test((err as Error).message ?? '');
+  return /^SQLITE_(NOTADB|CORRUPT)/.test(code) || /not a database|malformed/i.test((err as Error).message ?? '');
 }
 
 /** Run a cache-file operation; a damaged file becomes an error naming it and the fix. */
