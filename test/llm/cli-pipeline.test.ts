@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionReply, TestLlmServer } from './server.js';
 import { FIXTURES, ROOT } from './helpers.js';
+import { Cache } from '../../src/core/cache.js';
+import { resolveConfig } from '../../src/core/config.js';
+import { batchCollect, batchSubmit } from '../../src/llm/api.js';
 
 /** The built CLI, run asynchronously (the loopback server lives in this process). */
 function okvqa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -151,24 +154,31 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(status.code).toBe(1);
 
     // The next submit queues the failed batch's 3 requests again; that batch expires after answering 2 of them.
-    const sub2 = JSON.parse((await okvqa(['llm', 'batch', 'submit', '--json'], e)).stdout);
+    // (In process from here: the same library calls the CLI makes, without a process start each.)
+    const config = resolveConfig({
+      overrides: { cache: { path: e.OKVQA_CACHE_PATH }, llm: { baseURL: server.baseURL, apiKey: 'test', model: 'test-davinci' } },
+      env: {},
+    });
+    const sub2 = await batchSubmit(config);
     expect(sub2.requeued).toEqual([expect.objectContaining({ id: failedId, requeued: 3 })]);
     expect(sub2.created[0]).toMatchObject({ requests: 3 });
-    const col2 = JSON.parse((await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01', '--json'], e)).stdout);
+    const col2 = await batchCollect(config, { wait: true, intervalMs: 10 });
     expect(col2.stored).toBe(2);
     expect(col2.unsuccessful).toEqual([expect.objectContaining({ status: 'expired', answered: 2, requests: 3, error: expect.stringMatching(/expired/) })]);
 
-    // Only the one unanswered request goes out again; then every question answers without a live call.
-    const sub3 = JSON.parse((await okvqa(['llm', 'batch', 'submit', '--json'], e)).stdout);
+    // Only the one unanswered request goes out again; then every request has its answer in the cache.
+    const sub3 = await batchSubmit(config);
     expect(sub3.requeued[0]).toMatchObject({ status: 'expired', requeued: 1 });
     expect(sub3.created[0]).toMatchObject({ requests: 1 });
-    const col3 = await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01', '--json'], e);
-    expect(JSON.parse(col3.stdout)).toMatchObject({ stored: 1, failed: [], unsuccessful: [] });
-    const rerun = await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'bf2'), '--no-progress'], e);
-    expect(rerun.stderr).toContain('3 answered, 0 failed');
+    const col3 = await batchCollect(config, { wait: true, intervalMs: 10 });
+    expect(col3).toMatchObject({ stored: 1, failed: [], unsuccessful: [] });
+    const cache = new Cache(e.OKVQA_CACHE_PATH, 'ro');
+    const input = readFileSync(join(tmp, 'batch-fail', 'llm-batches', `${failedId}.input.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id as string);
+    expect(input.every((k) => cache.get(k) !== undefined)).toBe(true);
+    cache.close();
     expect(server.completionCalls).toHaveLength(0);
     server.batchFate = () => undefined;
-  }, 90_000);
+  }, 150_000);
 
   it('okvqa llm complete: one cached completion', async () => {
     server.requests.length = 0;
