@@ -93,7 +93,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     const have = existsSync(part) ? statSync(part).size : 0;
     const complete = opts.size !== undefined ? have === opts.size : serverTotal !== undefined && have === serverTotal;
     if (!complete) {
-      const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
+      // identity: the bytes on disk must be the file's bytes, so that sizes, ranges and digests refer to the same thing.
+      const headers: Record<string, string> = { 'Accept-Encoding': 'identity', ...(have > 0 ? { Range: `bytes=${have}-` } : {}) };
       let res: Response;
       try {
         res = await fetch(url, opts.signal ? { headers, signal: opts.signal } : { headers });
