@@ -54,3 +54,28 @@ CREATE TABLE IF NOT EXISTS indexes (
   data    BLOB NOT NULL,
   PRIMARY KEY (model, kind)
 ) WITHOUT ROWID;
+
+-- Content identity (what retrieval cache keys use): `build_id` is drawn once when the file is created; `content_version`
+-- goes up on every insert, update or delete of an entity or a vector (the triggers below, so edits made with any SQLite
+-- client count too). `schema_version` is the layout of this file.
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('build_id', lower(hex(randomblob(16))));
+INSERT OR IGNORE INTO meta (key, value) VALUES ('content_version', '0');
+CREATE TRIGGER IF NOT EXISTS kb_version_entities_ai AFTER INSERT ON entities BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;
+CREATE TRIGGER IF NOT EXISTS kb_version_entities_au AFTER UPDATE ON entities BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;
+CREATE TRIGGER IF NOT EXISTS kb_version_entities_ad AFTER DELETE ON entities BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;
+CREATE TRIGGER IF NOT EXISTS kb_version_vectors_ai AFTER INSERT ON vectors BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;
+CREATE TRIGGER IF NOT EXISTS kb_version_vectors_au AFTER UPDATE ON vectors BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;
+CREATE TRIGGER IF NOT EXISTS kb_version_vectors_ad AFTER DELETE ON vectors BEGIN
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'content_version';
+END;

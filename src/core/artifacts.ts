@@ -58,7 +58,6 @@ export interface PromptResult {
   tokens?: { token: string; logprob: number }[];
   exampleIds?: string[];
   model?: string;
-  cached?: boolean;
 }
 
 export interface Candidate {

@@ -8,6 +8,12 @@ import { hashValue } from './hash.js';
 export interface CacheResult<T> {
   value: T;
   hit: boolean;
+  /**
+   * This caller joined identical work another caller had in flight (computed once for both). `attached` is then what
+   * the caller that computed it attached to the work (e.g. the notes and usage its trace records).
+   */
+  shared?: boolean;
+  attached?: unknown;
 }
 
 export interface CacheStats {
@@ -17,13 +23,70 @@ export interface CacheStats {
 }
 
 /**
+ * Layout of the cache file, kept in SQLite's `user_version`: one table `entries (key, label, value, created)`. A file of
+ * another layout (a newer okvqa, or not an okvqa cache) is refused with what to do, never read or overwritten.
+ */
+export const CACHE_FORMAT = 1;
+
+const FIX = 'move it away or delete it (a new cache is made), point cache.path / OKVQA_CACHE_PATH elsewhere, or run with --cache off';
+
+/** SQLite errors that mean the file itself is damaged or not a database. */
+function isDamage(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return /^SQLITE_(NOTADB|CORRUPT)/.test(code) || /not a database|malformed/i.test((err as Error).message ?? '');
+}
+
+/** Run a cache-file operation; a damaged file becomes an error naming it and the fix. */
+function guard<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isDamage(err)) throw new Error(`cache ${path} is damaged or not an SQLite database (${(err as Error).message}): ${FIX}`, { cause: err });
+    throw err;
+  }
+}
+
+function closeOnError<T>(db: Database.Database, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function openChecked(path: string, open: () => Database.Database): Database.Database {
+  const db = guard(path, open);
+  closeOnError(db, () => guard(path, () => db.pragma('busy_timeout = 10000')));
+  return db;
+}
+
+/** Check the file's layout version and table; true when the entries table exists. */
+function checkLayout(db: Database.Database, path: string): boolean {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const cols = (db.prepare("SELECT name FROM pragma_table_info('entries')").all() as { name: string }[]).map((c) => c.name).sort();
+  const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+  if (version !== 0 && version !== CACHE_FORMAT) {
+    throw new Error(`cache ${path} has layout version ${version}, this okvqa reads version ${CACHE_FORMAT} (written by another okvqa version): ${FIX}`);
+  }
+  if (cols.length === 0) {
+    if (tables.n > 0) throw new Error(`cache ${path} is an SQLite file but not an okvqa cache (no entries table): ${FIX}`);
+    return false;
+  }
+  if (cols.join(',') !== 'created,key,label,value') {
+    throw new Error(`cache ${path} has an entries table of another layout (${cols.join(', ')}): ${FIX}`);
+  }
+  return true;
+}
+
+/**
  * Content-addressed cache of JSON values in SQLite (WAL).
  * Modes: rw (read + write), ro (read, never write), off (neither), replay (read; a miss is an error).
  * Identical keys requested concurrently are computed once, whatever the mode.
  */
 export class Cache {
   readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0 };
-  private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
+  private readonly inflight = new Map<string, { promise: Promise<CacheResult<unknown>>; attached: unknown }>();
   private readonly db: Database.Database | undefined;
   private readonly getStmt: Database.Statement<[string], { value: string }> | undefined;
   private readonly putStmt: Database.Statement<[string, string, string, number]> | undefined;
@@ -40,25 +103,29 @@ export class Cache {
         if (mode === 'replay') throw new Error(`cache replay: no cache file at ${path}`);
         return;
       }
-      this.db = new Database(path, { readonly: true, fileMustExist: true });
-      this.db.pragma('busy_timeout = 10000');
-      const hasTable = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'").get();
-      if (hasTable) this.getStmt = this.db.prepare('SELECT value FROM entries WHERE key = ?');
+      const db = openChecked(path, () => new Database(path, { readonly: true, fileMustExist: true }));
+      this.db = db;
+      const hasTable = closeOnError(db, () => guard(path, () => checkLayout(db, path)));
+      if (hasTable) this.getStmt = db.prepare('SELECT value FROM entries WHERE key = ?');
       return;
     }
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (
-      key TEXT PRIMARY KEY,
-      label TEXT NOT NULL,
-      value TEXT NOT NULL,
-      created INTEGER NOT NULL
-    ) WITHOUT ROWID`);
-    this.getStmt = this.db.prepare('SELECT value FROM entries WHERE key = ?');
-    this.putStmt = this.db.prepare('INSERT OR REPLACE INTO entries (key, label, value, created) VALUES (?, ?, ?, ?)');
+    const db = openChecked(path, () => new Database(path));
+    this.db = db;
+    closeOnError(db, () => guard(path, () => {
+      checkLayout(db, path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(`CREATE TABLE IF NOT EXISTS entries (
+        key TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        value TEXT NOT NULL,
+        created INTEGER NOT NULL
+      ) WITHOUT ROWID`);
+      db.pragma(`user_version = ${CACHE_FORMAT}`);
+    }));
+    this.getStmt = db.prepare('SELECT value FROM entries WHERE key = ?');
+    this.putStmt = db.prepare('INSERT OR REPLACE INTO entries (key, label, value, created) VALUES (?, ?, ?, ?)');
   }
 
   /** Key for a description of the work (stage id, version, params, fingerprints, input hashes…). */
@@ -67,28 +134,34 @@ export class Cache {
   }
 
   get<T>(key: string): T | undefined {
-    const row = this.getStmt?.get(key);
+    const row = guard(this.path, () => this.getStmt?.get(key));
     return row ? (JSON.parse(row.value) as T) : undefined;
   }
 
   put(key: string, label: string, value: unknown): void {
     if (this.mode !== 'rw' || !this.putStmt) return;
-    this.putStmt.run(key, label, JSON.stringify(value), Date.now());
+    const stmt = this.putStmt;
+    guard(this.path, () => stmt.run(key, label, JSON.stringify(value), Date.now()));
     this.stats.writes++;
   }
 
-  /** Look `key` up; on a miss run `compute` (once, even if asked concurrently) and store its result. */
-  getOrCompute<T>(key: string, label: string, compute: () => Promise<T>): Promise<CacheResult<T>> {
+  /**
+   * Look `key` up; on a miss run `compute` (once, even if asked concurrently) and store its result. A caller that joins
+   * work in flight gets `shared: true` and the `attached` value of the caller that started it.
+   */
+  getOrCompute<T>(key: string, label: string, compute: () => Promise<T>, attached?: unknown): Promise<CacheResult<T>> {
     const running = this.inflight.get(key);
-    if (running) return running as Promise<CacheResult<T>>;
+    if (running) {
+      return running.promise.then((r) => ({ ...(r as CacheResult<T>), shared: true, attached: running.attached }));
+    }
     const p = this.lookupOrCompute(key, label, compute).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, p);
+    this.inflight.set(key, { promise: p, attached });
     return p;
   }
 
   private async lookupOrCompute<T>(key: string, label: string, compute: () => Promise<T>): Promise<CacheResult<T>> {
     if (this.mode !== 'off') {
-      const row = this.getStmt?.get(key);
+      const row = guard(this.path, () => this.getStmt?.get(key));
       if (row) {
         this.stats.hits++;
         return { value: JSON.parse(row.value) as T, hit: true };
@@ -100,7 +173,8 @@ export class Cache {
     const text = JSON.stringify(await compute());
     if (text === undefined) throw new Error(`${label}: produced no JSON-serialisable value`);
     if (this.mode === 'rw' && this.putStmt) {
-      this.putStmt.run(key, label, text, Date.now());
+      const stmt = this.putStmt;
+      guard(this.path, () => stmt.run(key, label, text, Date.now()));
       this.stats.writes++;
     }
     return { value: JSON.parse(text) as T, hit: false };

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 
 const WHOLE_FILE_LIMIT = 64 * 1024 * 1024;
@@ -35,4 +36,53 @@ export function fileIdentity(path: string | undefined): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Full sha256 of a file's bytes (hex). Model files are identified by this, never by a sample: two files that differ in
+ * any byte get different identities. The digest is remembered per (path, device, inode, size, mtime) so one process
+ * hashes a large model once, not once per stage that fingerprints it; any change to the file changes that stat tuple.
+ */
+export function fileSha256(path: string): string {
+  const st = statSync(path);
+  const memoKey = `${path}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeMs}`;
+  const known = hashMemo.get(memoKey);
+  if (known) return known;
+  const fd = openSync(path, 'r');
+  const h = createHash('sha256');
+  try {
+    const buf = Buffer.allocUnsafe(4 * SAMPLE);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const digest = h.digest('hex');
+  if (hashMemo.size >= 4096) hashMemo.delete(hashMemo.keys().next().value!);
+  hashMemo.set(memoKey, digest);
+  return digest;
+}
+
+/**
+ * A memo of pure facts (the digest of a file as it is on disk, keyed by its stat identity), not state: a stale entry
+ * cannot be served because any write changes the key. Bounded to keep a long-lived process small.
+ */
+const hashMemo = new Map<string, string>();
+
+/** Every regular file under `dir` (recursively, dot-files and lock files left out) with its full sha256, sorted by path. */
+export function directoryHashes(dir: string): { file: string; sha256: string }[] {
+  const out: { file: string; sha256: string }[] = [];
+  const walk = (sub: string) => {
+    for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name.endsWith('.lock')) continue;
+      const rel = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(rel);
+      else if (e.isFile()) out.push({ file: rel, sha256: fileSha256(join(dir, rel)) });
+    }
+  };
+  walk('');
+  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }

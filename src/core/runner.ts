@@ -12,6 +12,13 @@ export interface NodeTrace {
   cached: boolean;
   output?: unknown;
   notes?: Record<string, unknown>;
+  /** LLM usage of this node's work (for a shared node: of the work computed once for every question sharing it). */
+  usage?: Usage;
+  /**
+   * The node's work was identical to another question's in flight and computed once for both: output, notes and usage
+   * are that work's. Shared usage is not added to this question's `usage` (the run's totals count each call once).
+   */
+  shared?: boolean;
   error?: string;
   skipped?: boolean;
 }
@@ -24,6 +31,12 @@ export interface SampleResult {
   nodes: Record<string, NodeTrace>;
   usage: Usage;
   ms: number;
+}
+
+/** What the question that computes a node's work attaches to it for the questions that share that work. */
+interface SharedWork {
+  notes: Record<string, unknown>;
+  usage: Usage;
 }
 
 /** What stages see of a question: never its ground truth. */
@@ -90,7 +103,9 @@ export class PipelineExecutor {
         nodes[node.name] = { stage: node.stage.id, version: node.stage.version, ms: 0, cached: false, skipped: true };
         throw err;
       }
-      const notes: Record<string, unknown> = {};
+      let notes: Record<string, unknown> = {};
+      let nodeUsage: Usage = { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+      let shared = false;
       const stageCtx: StageContext = {
         ...this.ctx,
         questionId: sample.questionId,
@@ -99,10 +114,12 @@ export class PipelineExecutor {
           notes[k] = v;
         },
         usage: (u) => {
-          usage.calls += u.calls ?? 0;
-          usage.cachedCalls += u.cachedCalls ?? 0;
-          usage.promptTokens += u.promptTokens ?? 0;
-          usage.completionTokens += u.completionTokens ?? 0;
+          for (const acc of [usage, nodeUsage]) {
+            acc.calls += u.calls ?? 0;
+            acc.cachedCalls += u.cachedCalls ?? 0;
+            acc.promptTokens += u.promptTokens ?? 0;
+            acc.completionTokens += u.completionTokens ?? 0;
+          }
         },
       };
       const t0 = performance.now();
@@ -114,18 +131,29 @@ export class PipelineExecutor {
         if (node.stage.cache === false) output = await compute();
         else {
           const key = await this.nodeKey(node, inputs);
-          const r = await this.ctx.cache.getOrCompute(key, `${node.stage.id} (node ${node.name}, question ${sample.questionId})`, compute);
+          const label = `${node.stage.id} (node ${node.name}, question ${sample.questionId})`;
+          const r = await this.ctx.cache.getOrCompute(key, label, compute, { notes, usage: nodeUsage } satisfies SharedWork);
           output = r.value;
           cached = r.hit;
+          if (r.shared && r.attached) {
+            // Computed once for another question too: this question's trace gets that work's notes and usage.
+            shared = true;
+            const w = r.attached as SharedWork;
+            notes = { ...w.notes, ...notes };
+            nodeUsage = { ...w.usage };
+          }
         }
         const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached, output };
         if (Object.keys(notes).length) trace.notes = notes;
+        if (nodeUsage.calls || nodeUsage.cachedCalls) trace.usage = nodeUsage;
+        if (shared) trace.shared = true;
         nodes[node.name] = trace;
         return output;
       } catch (err) {
         const e = err instanceof StageError ? err : new StageError(node.stage.id, node.name, sample.questionId, err);
         const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached: false, error: errorMessage(e.cause) };
         if (Object.keys(notes).length) trace.notes = notes;
+        if (nodeUsage.calls || nodeUsage.cachedCalls) trace.usage = nodeUsage;
         nodes[node.name] = trace;
         firstError ??= { node: node.name, stage: node.stage.id, message: e.message };
         throw e;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Sample } from '../core/artifacts.js';
+import { InputError } from '../core/errors.js';
 import { parseWith, readJsonFile } from './read-json.js';
 
 const recordSchema = z.looseObject({
@@ -18,7 +19,16 @@ const fileSchema = z.array(recordSchema);
 
 /** A-OKVQA v1.0 official JSON (a list of records; the test split has no answers). */
 export function loadAokvqaRecords(path: string): AokvqaRecord[] {
-  return parseWith(fileSchema, readJsonFile(path), path);
+  const records = parseWith(fileSchema, readJsonFile(path), path);
+  const seen = new Map<string, number>();
+  records.forEach((r, i) => {
+    const first = seen.get(r.question_id);
+    if (first !== undefined) {
+      throw new InputError(`duplicate question_id "${r.question_id}" (also record ${first})`, path, `[${i}].question_id`);
+    }
+    seen.set(r.question_id, i);
+  });
+  return records;
 }
 
 export function aokvqaSamples(records: readonly AokvqaRecord[], resolveImage?: (imageId: number) => string | undefined): Sample[] {

@@ -1,19 +1,13 @@
-import { readFileSync } from 'node:fs';
 import type { Caption, Tag } from '../core/artifacts.js';
 import { InputError } from '../core/errors.js';
+import { parseJsonText, readUtf8File } from './read-json.js';
 
 /** Text annotations of images or questions, keyed by image id or question id (as strings). */
 export type TextMap<T> = Map<string, T[]>;
 
 interface Item { text: string; conf?: number }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, path);
-  }
-}
+const readText = readUtf8File;
 
 function toItems(value: unknown, field: 'caption' | 'class', file: string, where: string): Item[] {
   const one = (v: unknown): Item => {
@@ -29,7 +23,38 @@ function toItems(value: unknown, field: 'caption' | 'class', file: string, where
 }
 
 /**
+ * COCO's caption files (`captions_train2014.json`: `{info, images, licenses, annotations: [{image_id, id, caption}]}`),
+ * or the bare annotation list (as PICa's load_anno accepts): the annotations, else undefined.
+ */
+function cocoAnnotations(obj: unknown): unknown[] | undefined {
+  const list = Array.isArray(obj) ? obj : (obj as Record<string, unknown> | null)?.annotations;
+  if (!Array.isArray(list)) return undefined;
+  const first = list[0] as Record<string, unknown> | undefined;
+  if (Array.isArray(obj) && list.length && (typeof first !== 'object' || first === null || !('image_id' in first))) return undefined;
+  return list;
+}
+
+/** Captions per image id, in file order (COCO has five per image). */
+function fromCocoAnnotations(list: unknown[], field: 'caption' | 'class', path: string): TextMap<Item> {
+  const map: TextMap<Item> = new Map();
+  list.forEach((a, i) => {
+    const o = a as Record<string, unknown> | null;
+    const id = o?.image_id;
+    const text = o?.[field] ?? o?.caption;
+    if ((typeof id !== 'number' && typeof id !== 'string') || typeof text !== 'string') {
+      throw new InputError(`COCO annotation ${i} needs "image_id" and "${field}"`, path, `annotations[${i}]`);
+    }
+    const k = String(id);
+    const items = map.get(k);
+    if (items) items.push({ text });
+    else map.set(k, [{ text }]);
+  });
+  return map;
+}
+
+/**
  * Parse a caption or tag file. Layouts:
+ * - COCO captions (`captions_train2014.json`, or its `annotations` list): every caption of each image, in file order;
  * - VinVL TSV: `image_id<TAB>[{"caption"|"class": …, "conf": …}, …]` (one line per image);
  * - JSON map keyed by image or question id: values a string, a list of strings, or a list of `{caption|class, conf}`.
  */
@@ -37,12 +62,12 @@ function loadTextMap(path: string, field: 'caption' | 'class'): TextMap<Item> {
   const text = readText(path);
   const map: TextMap<Item> = new Map();
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (err) {
-      throw new InputError(`not valid JSON: ${(err as Error).message}`, path);
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const obj = parseJsonText(text, path);
+    const coco = cocoAnnotations(obj);
+    if (coco) return fromCocoAnnotations(coco, field, path);
+    if (Array.isArray(obj)) {
+      throw new InputError('a JSON list must be COCO caption annotations ({"image_id", "caption"} objects)', path);
     }
     for (const [k, v] of Object.entries(obj as Record<string, unknown>)) map.set(k, toItems(v, field, path, k));
     return map;

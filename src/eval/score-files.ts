@@ -52,5 +52,16 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
     }
   }
   if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
-  return evaluateVqa(annotations, preds as VqaPrediction[], opts);
+  const seen = new Map<string, number>();
+  (preds as VqaPrediction[]).forEach((p, i) => {
+    const k = String(p.question_id);
+    if (seen.has(k)) throw new InputError(`duplicate prediction for question_id ${k} (also entry ${seen.get(k)})`, predictionsPath, `[${i}]`);
+    seen.set(k, i);
+  });
+  try {
+    return evaluateVqa(annotations, preds as VqaPrediction[], opts);
+  } catch (err) {
+    if (err instanceof EvalInputError) throw new EvalInputError(`${predictionsPath} against ${annotationsPath}: ${err.message}`);
+    throw err;
+  }
 }

@@ -2,6 +2,7 @@
  * A knowledge base opened for retrieval: the store plus, per embedding model, the vectors as one contiguous matrix and
  * an exact or approximate index over them. Open one per run through `ctx.resources` (see `openKnowledgeBase`).
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { RunContext } from '../core/context.js';
 import {
@@ -49,10 +50,14 @@ interface Loaded {
 export class KnowledgeBase {
   private readonly loaded = new Map<string, Loaded>();
 
-  constructor(readonly store: KnowledgeStore) {}
+  constructor(
+    readonly store: KnowledgeStore,
+    /** Where warnings go (a damaged stored index that gets rebuilt). */
+    private readonly log: (msg: string) => void = (msg) => process.stderr.write(`warning: ${msg}\n`),
+  ) {}
 
-  static open(path: string, opts: { readonly?: boolean } = {}): KnowledgeBase {
-    return new KnowledgeBase(KnowledgeStore.open(path, opts));
+  static open(path: string, opts: { readonly?: boolean; warn?: (msg: string) => void } = {}): KnowledgeBase {
+    return new KnowledgeBase(KnowledgeStore.open(path, opts), opts.warn);
   }
 
   /** Release index sessions and close the file. */
@@ -109,19 +114,30 @@ export class KnowledgeBase {
     return idx;
   }
 
-  /** Load the stored approximate index, or build it (and store it when the file is writable). */
+  /**
+   * Load the stored approximate index, or build it (and store it when the file is writable). A stored IVF index is bound
+   * to the exact vectors it was built from (sha256 of their entity rowids and bytes, kept in its params): any other
+   * vectors, even as many, rebuild it; so does a blob that does not decode (truncated or damaged), with a warning.
+   */
   private async approximate(m: VectorMatrix, kind: ApproximateKind): Promise<VectorIndex> {
     const n = m.rowids.length;
     if (kind === 'hnsw') return HnswIndex.build(m.data, m.dim);
+    const vectors = matrixSha256(m);
     const row = this.store.db
-      .prepare('SELECT vectors, data FROM indexes WHERE model = ? AND kind = ?')
-      .get(m.model, kind) as { vectors: number; data: Buffer } | undefined;
-    if (row && row.vectors === n) return new IvfIndex(m.data, decodeIvfLayout(row.data));
+      .prepare('SELECT vectors, params, data FROM indexes WHERE model = ? AND kind = ?')
+      .get(m.model, kind) as { vectors: number; params: string; data: Buffer } | undefined;
+    if (row && row.vectors === n && storedVectorsHash(row.params) === vectors) {
+      try {
+        return new IvfIndex(m.data, decodeIvfLayout(row.data, `the ${kind} index of "${m.model}" in ${this.store.path}`));
+      } catch (err) {
+        this.log(`${(err as Error).message}; rebuilding it`);
+      }
+    }
     const layout = await trainIvf(m.data, m.dim);
     if (!this.store.readonly) {
       this.store.db
         .prepare('INSERT OR REPLACE INTO indexes (model, kind, vectors, params, data) VALUES (?, ?, ?, ?, ?)')
-        .run(m.model, kind, n, JSON.stringify({ nlist: layout.nlist }), encodeIvfLayout(layout));
+        .run(m.model, kind, n, JSON.stringify({ nlist: layout.nlist, vectorsSha256: vectors }), encodeIvfLayout(layout));
     }
     return new IvfIndex(m.data, layout);
   }
@@ -159,12 +175,30 @@ export class KnowledgeBase {
   }
 }
 
+/** sha256 of a matrix's entity rowids and vector bytes: the exact vectors an index was built from. */
+export function matrixSha256(m: VectorMatrix): string {
+  const h = createHash('sha256');
+  h.update(`${m.model}\0${m.dim}\0`);
+  h.update(new Uint8Array(m.rowids.buffer, m.rowids.byteOffset, m.rowids.byteLength));
+  h.update(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+  return h.digest('hex');
+}
+
+function storedVectorsHash(params: string): string | undefined {
+  try {
+    const p = JSON.parse(params) as { vectorsSha256?: unknown };
+    return typeof p.vectorsSha256 === 'string' ? p.vectorsSha256 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The run-scoped KB handle for `path` (opened read-only once per run, closed with the run). */
-export function openKnowledgeBase(ctx: Pick<RunContext, 'resources'>, path: string): Promise<KnowledgeBase> {
+export function openKnowledgeBase(ctx: Pick<RunContext, 'resources' | 'log'>, path: string): Promise<KnowledgeBase> {
   const abs = resolve(path);
   return ctx.resources.get(
     `knowledge-base:${abs}`,
-    () => KnowledgeBase.open(abs, { readonly: true }),
+    () => KnowledgeBase.open(abs, { readonly: true, warn: (msg) => ctx.log.warn(msg) }),
     (kb) => kb.close(),
   );
 }

@@ -378,10 +378,22 @@ export function encodeIvfLayout(l: IvfLayout): Buffer {
   return Buffer.concat([header, ...parts]);
 }
 
-export function decodeIvfLayout(buf: Buffer): IvfLayout {
+/** Decode a stored IVF layout; a blob that is truncated, padded or not an IVF index is an error naming `what`. */
+export function decodeIvfLayout(buf: Buffer, what = 'IVF index'): IvfLayout {
   const nl = buf.indexOf(10);
-  const h = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { format: string; dim: number; nlist: number; n: number };
-  if (h.format !== 'okvqa-ivf-1') throw new Error(`not an okvqa IVF index (${h.format})`);
+  let h: { format: string; dim: number; nlist: number; n: number };
+  try {
+    if (nl < 0) throw new Error('no header line');
+    h = JSON.parse(buf.subarray(0, nl).toString('utf8')) as typeof h;
+  } catch (err) {
+    throw new Error(`${what} is damaged: unreadable header (${(err as Error).message})`);
+  }
+  if (h.format !== 'okvqa-ivf-1') throw new Error(`${what} is not an okvqa IVF index (${h.format})`);
+  const sizes = [h.nlist * h.dim * 4, (h.nlist + 1) * 4, h.n * 4];
+  const expected = nl + 1 + sizes.reduce((a, b) => a + b, 0);
+  if (![h.dim, h.nlist, h.n].every((x) => Number.isInteger(x) && x >= 0) || buf.length !== expected) {
+    throw new Error(`${what} is truncated or damaged: ${buf.length} bytes, expected ${expected}`);
+  }
   let o = nl + 1;
   const take = <T>(ctor: { new (b: ArrayBuffer): T }, bytes: number): T => {
     const copy = new Uint8Array(bytes);
@@ -389,9 +401,10 @@ export function decodeIvfLayout(buf: Buffer): IvfLayout {
     o += bytes;
     return new ctor(copy.buffer);
   };
-  const centroids = take(Float32Array, h.nlist * h.dim * 4);
-  const offsets = take(Int32Array, (h.nlist + 1) * 4);
-  const perm = take(Int32Array, h.n * 4);
+  const centroids = take(Float32Array, sizes[0]!);
+  const offsets = take(Int32Array, sizes[1]!);
+  const perm = take(Int32Array, sizes[2]!);
+  if (offsets[0] !== 0 || offsets[h.nlist] !== h.n) throw new Error(`${what} is damaged: list offsets do not cover ${h.n} vectors`);
   return { dim: h.dim, nlist: h.nlist, centroids, offsets, perm };
 }
 

@@ -3,6 +3,7 @@
  * Schema: knowledge/schema.sql. One `KnowledgeStore` wraps one better-sqlite3 connection.
  */
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { packagePaths } from '../core/paths.js';
@@ -62,6 +63,9 @@ function fromRow(r: Row): StoredEntity {
   return { ...r, categories: JSON.parse(r.categories) as string[], broader: JSON.parse(r.broader) as string[] };
 }
 
+/** Layout version of the KB file written by this code (meta `schema_version`, knowledge/schema.sql). */
+export const KB_SCHEMA_VERSION = 2;
+
 export interface OpenOptions {
   readonly?: boolean;
 }
@@ -77,6 +81,12 @@ export class KnowledgeStore {
     if (readonly && !existsSync(path)) throw new Error(`knowledge base not found: ${path}`);
     if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly, fileMustExist: readonly });
+    try {
+      this.checkLayout();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     if (!readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -87,6 +97,59 @@ export class KnowledgeStore {
       );
     }
     this.db.pragma('busy_timeout = 10000');
+  }
+
+  /** Refuse a file that is not a knowledge base (or not a database), or one written by a newer layout. */
+  private checkLayout(): void {
+    let tables: Set<string>;
+    try {
+      tables = new Set(
+        (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name),
+      );
+    } catch (err) {
+      throw new Error(`knowledge base ${this.path} cannot be read: ${(err as Error).message} (rebuild it with okvqa kb build)`);
+    }
+    if (tables.size === 0 && !this.readonly) return; // a new file
+    if (!tables.has('entities') || !tables.has('meta')) {
+      throw new Error(`${this.path} is not an okvqa knowledge base (no entities/meta tables): build one with okvqa kb build`);
+    }
+    const v = Number(this.getMeta('schema_version') ?? 1);
+    if (v > KB_SCHEMA_VERSION) {
+      throw new Error(
+        `knowledge base ${this.path} has layout version ${v}, this okvqa reads up to ${KB_SCHEMA_VERSION}: upgrade okvqa or rebuild the KB`,
+      );
+    }
+  }
+
+  /**
+   * What identifies the KB's content in cache keys: `kb:<build id>:<content version>` (the version goes up on every
+   * entity or vector insert, update or delete: knowledge/schema.sql). A KB written before these existed (no build id or
+   * no version triggers) is identified by a hash of all its entities and vectors instead.
+   */
+  contentIdentity(): string {
+    const build = this.getMeta('build_id');
+    const version = this.getMeta('content_version');
+    const tracked = this.db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kb_version_%'")
+      .get() as { n: number };
+    if (build && version !== undefined && tracked.n >= 6) return `kb:${build}:${version}`;
+    return `kb-content:${this.contentHash()}`;
+  }
+
+  /** sha256 of every entity (all columns, by rowid) and every vector (by model and entity). Reads the whole file. */
+  contentHash(): string {
+    const h = createHash('sha256');
+    const ents = this.db
+      .prepare('SELECT rowid, id, label, description, text, source, categories, broader FROM entities ORDER BY rowid')
+      .raw()
+      .iterate() as IterableIterator<unknown[]>;
+    for (const row of ents) h.update(JSON.stringify(row)).update('\n');
+    const vecs = this.db
+      .prepare('SELECT model, entity, dim, vector FROM vectors ORDER BY model, entity')
+      .raw()
+      .iterate() as IterableIterator<[string, number, number, Buffer]>;
+    for (const [model, entity, dim, blob] of vecs) h.update(`${model}\0${entity}\0${dim}\0`).update(blob);
+    return h.digest('hex').slice(0, 32);
   }
 
   static open(path: string, opts: OpenOptions = {}): KnowledgeStore {
@@ -231,7 +294,14 @@ export class KnowledgeStore {
     const first = this.db.prepare('SELECT dim FROM vectors WHERE model = ? LIMIT 1').get(model) as
       | { dim: number }
       | undefined;
-    if (!first) throw new Error(`no vectors for model "${model}" in ${this.path} (run: okvqa kb embed --kb ${this.path})`);
+    if (!first) {
+      const have = this.models();
+      throw new Error(
+        `knowledge base ${this.path} has no vectors for embedding model "${model}" ` +
+          `(${have.length ? `it has vectors for: ${have.join(', ')}` : 'it has no vectors at all'}): ` +
+          `run okvqa kb embed --kb ${this.path}${have.length ? ' with that model, or use the model it was embedded with' : ''}`,
+      );
+    }
     const dim = first.dim;
     const data = new Float32Array(n * dim);
     const rowids = new Int32Array(n);

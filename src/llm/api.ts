@@ -3,7 +3,7 @@ import { closeRunContext, createRunContext } from '../api.js';
 import { Cache } from '../core/cache.js';
 import { cachePath, type Config } from '../core/config.js';
 import type { StageContext, Usage } from '../core/context.js';
-import { collectBatches, pollBatches, readState, submitBatches, waitAndCollect, type BatchRecord, type CollectResult } from './batch.js';
+import { collectBatches, pollBatches, readState, requeueUnsuccessful, submitBatches, waitAndCollect, type BatchRecord, type CollectResult } from './batch.js';
 import { createOpenAISdk } from './openai.js';
 import { scoreTokens } from './pica.js';
 import { batchDir, completeCached, type CompletionOptions } from './service.js';
@@ -51,9 +51,28 @@ export function batchFolder(config: Config): string {
   return batchDir(config, { path: cachePath(config) });
 }
 
-export async function batchSubmit(config: Config): Promise<{ dir: string; created: BatchRecord[] }> {
+/**
+ * Submit what is queued. First the state of earlier batches is refreshed and finished ones collected, so the requests
+ * of failed, expired or cancelled batches that got no answer are queued again and go out with this submit.
+ */
+export async function batchSubmit(
+  config: Config,
+): Promise<{ dir: string; created: BatchRecord[]; requeued: BatchRecord[]; unsuccessful: CollectResult['unsuccessful'] }> {
   const dir = batchFolder(config);
-  return { dir, created: await submitBatches(sdkFor(config), dir) };
+  const sdk = sdkFor(config);
+  let requeued: BatchRecord[] = [];
+  let unsuccessful: CollectResult['unsuccessful'] = [];
+  if (readState(dir).batches.some((b) => !b.requeuedAt && !(b.ingested && b.status === 'completed'))) {
+    await pollBatches(sdk, dir);
+    const cache = new Cache(cachePath(config), 'rw');
+    try {
+      unsuccessful = (await collectBatches(sdk, dir, cache)).unsuccessful;
+      requeued = requeueUnsuccessful(dir, (key) => cache.get(key) !== undefined);
+    } finally {
+      cache.close();
+    }
+  }
+  return { dir, created: await submitBatches(sdk, dir), requeued, unsuccessful };
 }
 
 export async function batchStatus(config: Config, refresh = true): Promise<{ dir: string; batches: BatchRecord[] }> {

@@ -36,6 +36,11 @@ export interface BatchRecord {
   errorFileId?: string;
   ingested: boolean;
   submittedAt: string;
+  /** Why a failed, expired or cancelled batch ended (the API's error list, or what the status means). */
+  error?: string;
+  /** Requests of an unsuccessful batch put back into pending.jsonl (by the next submit), with when. */
+  requeued?: number;
+  requeuedAt?: string;
 }
 
 export interface BatchState {
@@ -45,6 +50,20 @@ export interface BatchState {
 export const MAX_BATCH_REQUESTS = 50_000;
 
 const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+/** Final states in which some or all requests got no answer: reported, and their requests queued again. */
+export const UNSUCCESSFUL = new Set(['failed', 'expired', 'cancelled']);
+
+/** A batch's error for people: the API's `errors.data` (code, message, line), else what its status means. */
+export function batchError(status: string, errors: { data?: { code?: string | null; message?: string | null; line?: number | null }[] } | null | undefined): string | undefined {
+  const listed = (errors?.data ?? [])
+    .map((e) => [e.code, e.message].filter(Boolean).join(': ') + (e.line != null ? ` (input line ${e.line})` : ''))
+    .filter(Boolean);
+  if (listed.length) return listed.slice(0, 5).join('; ') + (listed.length > 5 ? `; … ${listed.length - 5} more` : '');
+  if (status === 'failed') return 'the batch failed (the API gave no reason)';
+  if (status === 'expired') return 'the batch expired: not finished within its 24h completion window';
+  if (status === 'cancelled') return 'the batch was cancelled';
+  return undefined;
+}
 
 export function readState(dir: string): BatchState {
   const p = join(dir, 'state.json');
@@ -103,6 +122,29 @@ export class BatchCollector implements LlmClient {
   }
 }
 
+/**
+ * Put the requests of failed, expired and cancelled batches back into pending.jsonl, except those whose answer is in
+ * the cache already (an expired batch's finished lines, once collected). Each batch is re-queued once. Returns the
+ * batches re-queued now.
+ */
+export function requeueUnsuccessful(dir: string, answered: (key: string) => boolean): BatchRecord[] {
+  const state = readState(dir);
+  const pendingPath = join(dir, 'pending.jsonl');
+  const queued = new Set(readLines(pendingPath).map((l) => l.custom_id));
+  const done: BatchRecord[] = [];
+  for (const rec of state.batches) {
+    if (!UNSUCCESSFUL.has(rec.status) || rec.requeuedAt) continue;
+    const lines = readLines(join(dir, `${rec.id}.input.jsonl`)).filter((l) => !answered(l.custom_id) && !queued.has(l.custom_id));
+    if (lines.length) appendFileSync(pendingPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    for (const l of lines) queued.add(l.custom_id);
+    rec.requeued = lines.length;
+    rec.requeuedAt = new Date().toISOString();
+    done.push(rec);
+  }
+  if (done.length) writeState(dir, state);
+  return done;
+}
+
 /** Upload the pending requests (one batch per endpoint) and create the batches. Returns the new batch records. */
 export async function submitBatches(sdk: OpenAI, dir: string): Promise<BatchRecord[]> {
   const pendingPath = join(dir, 'pending.jsonl');
@@ -149,6 +191,8 @@ export async function pollBatches(sdk: OpenAI, dir: string): Promise<BatchRecord
     rec.status = b.status;
     if (b.output_file_id) rec.outputFileId = b.output_file_id;
     if (b.error_file_id) rec.errorFileId = b.error_file_id;
+    const error = UNSUCCESSFUL.has(b.status) ? batchError(b.status, b.errors) : undefined;
+    if (error) rec.error = error;
   }
   writeState(dir, state);
   return state.batches;
@@ -158,14 +202,17 @@ export interface CollectResult {
   batches: number;
   stored: number;
   failed: { customId: string; error: string }[];
+  /** Batches that ended failed, expired or cancelled: their unanswered requests are queued again by the next submit. */
+  unsuccessful: { id: string; status: string; error: string; requests: number; answered: number }[];
 }
 
 /** Download finished batches' outputs into the cache (key = custom_id). Failed lines are reported and re-queued on rerun. */
 export async function collectBatches(sdk: OpenAI, dir: string, cache: Cache): Promise<CollectResult> {
   const state = readState(dir);
-  const result: CollectResult = { batches: 0, stored: 0, failed: [] };
+  const result: CollectResult = { batches: 0, stored: 0, failed: [], unsuccessful: [] };
   for (const rec of state.batches) {
     if (rec.ingested || !FINAL.has(rec.status)) continue;
+    const storedBefore = result.stored;
     const chat = rec.endpoint === '/v1/chat/completions';
     const models = new Map(readLines(join(dir, `${rec.id}.input.jsonl`)).map((l) => [l.custom_id, String(l.body.model ?? '')]));
     for (const fileId of [rec.outputFileId, rec.errorFileId]) {
@@ -197,6 +244,15 @@ export async function collectBatches(sdk: OpenAI, dir: string, cache: Cache): Pr
     }
     rec.ingested = true;
     result.batches++;
+    if (UNSUCCESSFUL.has(rec.status)) {
+      result.unsuccessful.push({
+        id: rec.id,
+        status: rec.status,
+        error: rec.error ?? batchError(rec.status, undefined) ?? rec.status,
+        requests: rec.requests,
+        answered: result.stored - storedBefore,
+      });
+    }
   }
   writeState(dir, state);
   return result;

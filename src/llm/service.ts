@@ -3,7 +3,7 @@ import type { Config } from '../core/config.js';
 import type { RunContext, StageContext } from '../core/context.js';
 import { CacheMissError } from '../core/errors.js';
 import { hashValue } from '../core/hash.js';
-import { sourceFor } from '../models/hub.js';
+import { modelFingerprint, sourceFor } from '../models/hub.js';
 import { BatchCollector } from './batch.js';
 import { estimateTokens, Gate } from './gate.js';
 import { LocalClient } from './local.js';
@@ -54,8 +54,9 @@ export function resolveLlmIdentity(config: Config): LlmIdentity {
 export function llmFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>): string {
   const id = resolveLlmIdentity(ctx.config);
   // The local model as resolved (profile tiny maps hub ids to the generated model).
-  const model = id.backend === 'local' ? sourceFor(ctx, 'text-generation', id.model).id : id.model;
-  return `model=${model};chat=${id.chat}`;
+  if (id.backend !== 'local') return `model=${id.model};chat=${id.chat}`;
+  const source = sourceFor(ctx, 'text-generation', id.model);
+  return `model=${source.id};files=${modelFingerprint(source)};chat=${id.chat}`;
 }
 
 /** A run-scoped LLM: the backend client behind the rate/concurrency gate. */
@@ -134,12 +135,17 @@ export interface CompletionResult {
  */
 export async function completeCached(ctx: StageContext, o: CompletionOptions): Promise<CompletionResult & { request: LlmRequest }> {
   const identity = resolveLlmIdentity(ctx.config);
-  if (identity.backend === 'local') identity.model = sourceFor(ctx, 'text-generation', identity.model).id;
+  let modelFiles: string | undefined;
+  if (identity.backend === 'local') {
+    const source = sourceFor(ctx, 'text-generation', identity.model);
+    identity.model = source.id;
+    modelFiles = modelFingerprint(source);
+  }
   const req = buildRequest(identity, o);
   const attempt = async () => {
     let ranHere = false;
     try {
-      return await ctx.cache.getOrCompute(requestKey(req), requestLabel(req), async () => {
+      return await ctx.cache.getOrCompute(requestKey(req, modelFiles), requestLabel(req), async () => {
         ranHere = true;
         const llm = await getLlm(ctx);
         try {
@@ -156,9 +162,11 @@ export async function completeCached(ctx: StageContext, o: CompletionOptions): P
   };
   const result = (await attempt()) ?? (await attempt());
   if (!result) throw new Error(`${requestLabel(req)}: the identical request shared with other questions kept failing`);
-  const { value, hit } = result;
+  const { value, hit, shared } = result;
+  // A request joined while another question had it in flight made no call of its own: counted like a cache hit, so
+  // the run's totals count each request once.
   ctx.usage(
-    hit
+    hit || shared
       ? { cachedCalls: 1 }
       : { calls: 1, promptTokens: value.usage.promptTokens, completionTokens: value.usage.completionTokens },
   );

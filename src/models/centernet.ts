@@ -6,7 +6,9 @@
  * The graph ends in `tower_0/detections` [1, 100, 6] = (x1, y1, x2, y2) in input pixels, score, class index (0-based
  * into COCO-80). We rescale boxes to the original image and apply per-label NMS.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileSha256 } from '../core/file-identity.js';
+import { sha256 } from '../core/hash.js';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -60,6 +62,18 @@ export function centernetDir(): string {
     if (existsSync(join(dir, 'models', 'centernet.json'))) return join(dir, 'models');
   }
   throw new Error(`@vladmandic/human is installed (${entry}) but models/centernet.json was not found in it`);
+}
+
+/**
+ * What identifies the CenterNet model in cache keys: the sha256 of its graph (centernet.json) and of every weight file
+ * the graph's manifest names, read from the installed package, so another @vladmandic/human release with other weights
+ * does not replay old detections. `dir` defaults to the installed package's models folder.
+ */
+export function centernetFingerprint(dir: string = centernetDir()): string {
+  const graph = join(dir, 'centernet.json');
+  const json = JSON.parse(readFileSync(graph, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
+  const files = ['centernet.json', ...(json.weightsManifest ?? []).flatMap((g) => g.paths)];
+  return `centernet|${sha256(files.map((f) => `${f}:${fileSha256(join(dir, f))}`).join('\n')).slice(0, 32)}`;
 }
 
 export function loadCenterNet(ctx: Pick<RunContext, 'resources'>): Promise<GraphModel> {

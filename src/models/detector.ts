@@ -8,7 +8,7 @@
 import { pipeline, type RawImage } from '@huggingface/transformers';
 import type { RunContext } from '../core/context.js';
 import { clampBox, nms } from '../stages/regions/geometry.js';
-import { CENTERNET_ID, COCO80, detectCenterNet, type Detection } from './centernet.js';
+import { CENTERNET_ID, COCO80, centernetFingerprint, detectCenterNet, type Detection } from './centernet.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from './hub.js';
 
 export type DetectorTask = 'zero-shot-object-detection' | 'object-detection';
@@ -38,7 +38,7 @@ export function detectorSource(ctx: Pick<RunContext, 'config' | 'paths'>, opts: 
 /** Identifies the detector for stage fingerprints. */
 export function detectorFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, opts: DetectOptions): string {
   const s = detectorSource(ctx, opts);
-  return s ? `${opts.task ?? 'zero-shot-object-detection'}|${modelFingerprint(s)}` : 'centernet@human';
+  return s ? `${opts.task ?? 'zero-shot-object-detection'}|${modelFingerprint(s)}` : centernetFingerprint();
 }
 
 interface PipelineDetection {

@@ -17,8 +17,8 @@
  * behind, and loads take turns (`withTransformersEnv`) so two runs in one process never see each other's settings; the
  * per-call `local_files_only` option keeps the offline guarantee as well.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { fileIdentity } from '../core/file-identity.js';
+import { existsSync, statSync } from 'node:fs';
+import { directoryHashes } from '../core/file-identity.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { modelCacheDir, type Config } from '../core/config.js';
@@ -160,23 +160,19 @@ export function pretrainedOptions(source: ModelSource, withWeights = true): Reco
 }
 
 /**
- * A short, stable description of the resolved model, for stage fingerprints and cache keys. For a model directory it
- * also covers the content of config.json and of its ONNX files (see fileIdentity), so replacing a local model invalidates
- * results computed with the old one (hub ids are immutable enough: their revision is part of the id you pick).
+ * What identifies a resolved model in stage fingerprints and cache keys: its content, never where it lies. A model
+ * folder (tiny, local, path) is identified by the full sha256 of every file in it (config, tokenizer, pre-processor,
+ * every ONNX file), so replacing or re-exporting any file invalidates results computed with the old one. A hub model is
+ * identified the same way by the files transformers.js downloaded into the model cache (`<cacheDir>/<id>/`, what the run
+ * loads); a hub model not downloaded yet has no content to hash and is named `<id>|hub|not-downloaded` (its results are
+ * recomputed once its files are there, never replayed across a revision change).
  */
 export function modelFingerprint(source: ModelSource): string {
-  const base = `${source.id}|${source.from}|${source.dtype}`;
-  if (source.from === 'hub') return base;
-  try {
-    const parts = [readFileSync(join(source.location, 'config.json'), 'utf8')];
-    const onnxDir = join(source.location, 'onnx');
-    if (existsSync(onnxDir)) {
-      for (const f of readdirSync(onnxDir).sort()) if (f.endsWith('.onnx')) parts.push(`${f}:${fileIdentity(join(onnxDir, f))}`);
-    }
-    return `${base}|${sha256(parts.join('\n')).slice(0, 16)}`;
-  } catch {
-    return base;
-  }
+  const base = `${source.id}|${source.dtype}`;
+  const dir = source.from === 'hub' ? join(source.cacheDir, source.id) : source.location;
+  if (!existsSync(join(dir, 'config.json'))) return `${base}|${source.from}|not-downloaded`;
+  const files = directoryHashes(dir);
+  return `${base}|files=${sha256(files.map((f) => `${f.file}:${f.sha256}`).join('\n')).slice(0, 32)}`;
 }
 
 /** Model source for a role in a run (resolved against the run's config and package paths). */

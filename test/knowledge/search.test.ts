@@ -154,7 +154,7 @@ describe('vector search', () => {
     const ro = KnowledgeBase.open(path, { readonly: true });
     expect((await ro.searchVectors([unit([1, 0, 0, 0, 0, 0])], { model: 'm', k: 1, mode: 'approximate' }))[0]![0]!.entity.id).toBe('Q144');
     await expect(ro.searchVectors([[1, 0, 0]], { model: 'm', k: 1 })).rejects.toThrow(/dimension 3/);
-    await expect(ro.searchVectors([[1, 0]], { model: 'nope', k: 1 })).rejects.toThrow(/no vectors for model "nope"/);
+    await expect(ro.searchVectors([[1, 0]], { model: 'nope', k: 1 })).rejects.toThrow(/no vectors for embedding model "nope"/);
     await ro.close();
   });
 });

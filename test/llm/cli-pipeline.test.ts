@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completionReply, TestLlmServer } from './server.js';
 import { FIXTURES, ROOT } from './helpers.js';
+import { Cache } from '../../src/core/cache.js';
+import { resolveConfig } from '../../src/core/config.js';
+import { batchCollect, batchSubmit } from '../../src/llm/api.js';
 
 /** The built CLI, run asynchronously (the loopback server lives in this process). */
 function okvqa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -130,6 +133,52 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(server.completionCalls).toHaveLength(0);
     expect(trace(join(tmp, 'b2')).map((q) => q.prediction.answer)).toEqual(['batch answer', 'batch answer', 'batch answer']);
   }, 60_000);
+
+  it('Batch API: failed and expired batches are reported with their error, shown by status, queued again by the next submit', async () => {
+    server.requests.length = 0;
+    server.handler = (body) => completionReply(body, { text: ' batch answer' });
+    const fates = [
+      { status: 'failed' as const, errors: [{ code: 'token_limit_exceeded', message: 'Enqueued token limit reached for test-davinci', line: null }] },
+      { status: 'expired' as const, completedLines: 2 },
+    ];
+    server.batchFate = () => fates.shift();
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'batch-fail', 'cache.sqlite') };
+    await okvqa(['run', 'pica-base-caption', '--data', dataPath, '--out', join(tmp, 'bf1'), '--no-progress'], { ...e, OKVQA_LLM_BACKEND: 'batch' });
+    const sub1 = await okvqa(['llm', 'batch', 'submit', '--json'], e);
+    const failedId = JSON.parse(sub1.stdout).created[0].id;
+    const col1 = await okvqa(['llm', 'batch', 'collect', '--wait', '--interval', '0.01'], e);
+    expect(col1.code).toBe(1);
+    expect(col1.stdout).toContain(`${failedId} ended failed: token_limit_exceeded: Enqueued token limit reached for test-davinci — 3 of 3 requests unanswered`);
+    const status = await okvqa(['llm', 'batch', 'status'], e);
+    expect(status.stdout).toContain(`${failedId}: failed (collected), 3 requests — token_limit_exceeded: Enqueued token limit reached for test-davinci; its requests are queued again by the next`);
+    expect(status.code).toBe(1);
+
+    // The next submit queues the failed batch's 3 requests again; that batch expires after answering 2 of them.
+    // (In process from here: the same library calls the CLI makes, without a process start each.)
+    const config = resolveConfig({
+      overrides: { cache: { path: e.OKVQA_CACHE_PATH }, llm: { baseURL: server.baseURL, apiKey: 'test', model: 'test-davinci' } },
+      env: {},
+    });
+    const sub2 = await batchSubmit(config);
+    expect(sub2.requeued).toEqual([expect.objectContaining({ id: failedId, requeued: 3 })]);
+    expect(sub2.created[0]).toMatchObject({ requests: 3 });
+    const col2 = await batchCollect(config, { wait: true, intervalMs: 10 });
+    expect(col2.stored).toBe(2);
+    expect(col2.unsuccessful).toEqual([expect.objectContaining({ status: 'expired', answered: 2, requests: 3, error: expect.stringMatching(/expired/) })]);
+
+    // Only the one unanswered request goes out again; then every request has its answer in the cache.
+    const sub3 = await batchSubmit(config);
+    expect(sub3.requeued[0]).toMatchObject({ status: 'expired', requeued: 1 });
+    expect(sub3.created[0]).toMatchObject({ requests: 1 });
+    const col3 = await batchCollect(config, { wait: true, intervalMs: 10 });
+    expect(col3).toMatchObject({ stored: 1, failed: [], unsuccessful: [] });
+    const cache = new Cache(e.OKVQA_CACHE_PATH, 'ro');
+    const input = readFileSync(join(tmp, 'batch-fail', 'llm-batches', `${failedId}.input.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id as string);
+    expect(input.every((k) => cache.get(k) !== undefined)).toBe(true);
+    cache.close();
+    expect(server.completionCalls).toHaveLength(0);
+    server.batchFate = () => undefined;
+  }, 150_000);
 
   it('okvqa llm complete: one cached completion', async () => {
     server.requests.length = 0;

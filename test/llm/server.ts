@@ -78,6 +78,12 @@ export function completionReply(body: any, c: ScriptedCompletion): Reply {
   };
 }
 
+export interface BatchFate {
+  status: 'failed' | 'expired' | 'cancelled';
+  errors?: { code: string; message: string; line?: number | null; param?: string | null }[];
+  completedLines?: number;
+}
+
 interface StoredFile {
   id: string;
   content: string;
@@ -88,7 +94,16 @@ export class TestLlmServer {
   handler: Handler = (body) => completionReply(body, { text: ' yes' });
   private server: Server | undefined;
   private readonly files = new Map<string, StoredFile>();
-  private readonly batches = new Map<string, { id: string; input: string; endpoint: string; polls: number; output?: string }>();
+  private readonly batches = new Map<
+    string,
+    { id: string; input: string; endpoint: string; polls: number; output?: string; fate?: BatchFate | undefined }
+  >();
+  /**
+   * How the n-th created batch (1-based) ends; undefined = completed with every line. A failed, expired or cancelled
+   * batch may still have an output file for its first `completedLines` lines (as expired batches do).
+   */
+  batchFate: (n: number) => BatchFate | undefined = () => undefined;
+  private batchCount = 0;
   private nextId = 1;
   baseURL = '';
 
@@ -164,7 +179,7 @@ export class TestLlmServer {
       const id = `batch_${this.nextId++}`;
       const input = this.files.get(body.input_file_id);
       if (!input) return send({ status: 400, json: { error: { message: 'unknown input file' } } });
-      this.batches.set(id, { id, input: input.content, endpoint: body.endpoint, polls: 0 });
+      this.batches.set(id, { id, input: input.content, endpoint: body.endpoint, polls: 0, fate: this.batchFate(++this.batchCount) });
       return send({ json: this.batchJson(id, 'validating') });
     }
     const batch = /^\/v1\/batches\/([^/]+)$/.exec(path);
@@ -173,11 +188,14 @@ export class TestLlmServer {
       if (!b) return send({ status: 404, json: { error: { message: 'no such batch' } } });
       b.polls++;
       if (b.polls < 2) return send({ json: this.batchJson(b.id, 'in_progress') });
+      const fate = b.fate;
+      if (fate && !b.output && !fate.completedLines) return send({ json: this.batchJson(b.id, fate.status, undefined, fate.errors) });
       if (!b.output) {
         // Run every line through the scripted handler, like the real service does asynchronously.
         const lines: string[] = [];
         let n = 0;
-        for (const l of b.input.split('\n').filter(Boolean)) {
+        const all = b.input.split('\n').filter(Boolean);
+        for (const l of fate ? all.slice(0, fate.completedLines) : all) {
           const item = JSON.parse(l);
           const reply = await this.handler(item.body, ++n, item.url);
           lines.push(
@@ -193,14 +211,15 @@ export class TestLlmServer {
         this.files.set(fid, { id: fid, content: lines.join('\n') + '\n' });
         b.output = fid;
       }
-      return send({ json: this.batchJson(b.id, 'completed', b.output) });
+      return send({ json: this.batchJson(b.id, fate?.status ?? 'completed', b.output, fate?.errors) });
     }
     send({ status: 404, json: { error: { message: `no route ${req.method} ${path}` } } });
   }
 
-  private batchJson(id: string, status: string, output?: string) {
+  private batchJson(id: string, status: string, output?: string, errors?: BatchFate['errors']) {
     const b = this.batches.get(id)!;
     return {
+      errors: errors ? { object: 'list', data: errors } : null,
       id,
       object: 'batch',
       endpoint: b.endpoint,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { batchCollect } from '../../llm/api.js';
+import type { BatchRecord } from '../../llm/batch.js';
 
 /** The LLM layer (openai, transformers.js) loads only when a command runs. */
 const llmApi = () => import('../../llm/api.js');
@@ -25,6 +26,16 @@ function num(flag: string, v: string | undefined, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} expects a non-negative number, got "${v}"`);
   return n;
+}
+
+const UNSUCCESSFUL_STATES = new Set(['failed', 'expired', 'cancelled']);
+
+/** One line per batch for `llm batch status`: state, error of an unsuccessful batch, and whether it was queued again. */
+function describeBatch(b: BatchRecord): string {
+  const head = `${b.id}: ${b.status}${b.ingested ? ' (collected)' : ''}, ${b.requests} requests`;
+  if (!UNSUCCESSFUL_STATES.has(b.status)) return head;
+  const next = b.requeuedAt ? `${b.requeued ?? 0} requests queued again` : 'its requests are queued again by the next `okvqa llm batch submit`';
+  return `${head} — ${b.error ?? 'no reason given'}; ${next}`;
 }
 
 const out = (json: boolean | undefined, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
@@ -58,13 +69,18 @@ export function register(program: Command): void {
   withConfigOptions(batch.command('submit').description('upload the queued requests and create batches').option('--json', 'JSON output')).action(
     async (f: BatchFlags) => {
       const r = await (await llmApi()).batchSubmit(configFromOptions(f));
-      out(f.json, r, r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`).join('\n') : `nothing queued in ${r.dir}`);
+      const lines = [
+        ...r.requeued.map((b) => `${b.id} ended ${b.status}: ${b.error ?? 'no reason given'} — ${b.requeued} of its ${b.requests} requests queued again`),
+        ...(r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`) : [`nothing queued in ${r.dir}`]),
+      ];
+      out(f.json, r, lines.join('\n'));
     },
   );
   withConfigOptions(batch.command('status').description('refresh and show the state of submitted batches').option('--json', 'JSON output')).action(
     async (f: BatchFlags) => {
       const r = await (await llmApi()).batchStatus(configFromOptions(f));
-      out(f.json, r, r.batches.map((b) => `${b.id}: ${b.status}${b.ingested ? ' (collected)' : ''}, ${b.requests} requests`).join('\n') || `no batches in ${r.dir}`);
+      out(f.json, r, r.batches.map(describeBatch).join('\n') || `no batches in ${r.dir}`);
+      if (r.batches.some((b) => UNSUCCESSFUL_STATES.has(b.status) && !b.requeuedAt)) process.exitCode = 1;
     },
   );
   withConfigOptions(
@@ -79,7 +95,13 @@ export function register(program: Command): void {
     const opts: Parameters<typeof batchCollect>[1] = { wait: !!f.wait, intervalMs: num('interval', f.interval, 30) * 1000 };
     if (f.timeout !== undefined) opts.timeoutMs = num('timeout', f.timeout, 0) * 1000;
     const r = await (await llmApi()).batchCollect(configFromOptions(f), opts);
-    out(f.json, r, `stored ${r.stored} responses from ${r.batches} batches${r.failed.length ? `; ${r.failed.length} failed (they are queued again on rerun)` : ''}`);
-    if (r.failed.length) process.exitCode = 1;
+    const lines = [
+      `stored ${r.stored} responses from ${r.batches} batches${r.failed.length ? `; ${r.failed.length} failed (they are queued again on rerun)` : ''}`,
+      ...r.unsuccessful.map(
+        (b) => `${b.id} ended ${b.status}: ${b.error} — ${b.requests - b.answered} of ${b.requests} requests unanswered; \`okvqa llm batch submit\` queues them again`,
+      ),
+    ];
+    out(f.json, r, lines.join('\n'));
+    if (r.failed.length || r.unsuccessful.length) process.exitCode = 1;
   });
 }

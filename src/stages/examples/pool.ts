@@ -2,6 +2,7 @@ import type { Example } from '../../core/artifacts.js';
 import type { RunContext } from '../../core/context.js';
 import { InputError } from '../../core/errors.js';
 import { hashValue } from '../../core/hash.js';
+import { mulberry32, seedFor } from '../../core/random.js';
 import { detectKeying, loadCaptions, loadTags } from '../../data/captions.js';
 import { getPoolSamples } from '../../data/example-pool.js';
 
@@ -79,6 +80,13 @@ export interface ExampleFormat {
   /** Append the example image's tags to its context (PICa's examples use captions only). */
   tags: boolean;
   contextStyle: 'pica' | 'revive';
+  /** `first` caption, or one drawn with `rand` (see selectorParams.pick). */
+  pick?: 'first' | 'random';
+}
+
+/** The caption draw of one question's shots: seeded by the run seed and the question id, apart from example selection. */
+export function captionDraw(seed: number, questionId: string): () => number {
+  return mulberry32(seedFor(seed, `captions:${questionId}`));
 }
 
 function mostCommon(answers: readonly string[]): string {
@@ -92,8 +100,9 @@ function mostCommon(answers: readonly string[]): string {
   return best;
 }
 
-export function toExample(item: PoolItem, fmt: ExampleFormat, similarity?: number): Example {
-  let context = item.captions[0]!;
+export function toExample(item: PoolItem, fmt: ExampleFormat, similarity?: number, rand?: () => number): Example {
+  if (fmt.pick === 'random' && !rand) throw new Error('toExample: pick "random" needs a seeded draw');
+  let context = fmt.pick === 'random' ? item.captions[Math.floor(rand!() * item.captions.length)]! : item.captions[0]!;
   if (fmt.tags && item.tags.length) context = fmt.contextStyle === 'revive' ? `${context} + ${item.tags.join(', ')}` : `${context}. ${item.tags.join(', ')}`;
   const ex: Example = {
     questionId: item.questionId,

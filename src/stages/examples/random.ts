@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { mulberry32, seedFor } from '../../core/random.js';
 import { defineStage } from '../../core/stage.js';
-import { getExamplePool, toExample } from './pool.js';
+import { captionDraw, getExamplePool, toExample } from './pool.js';
 import { selectorParams } from './params.js';
 
 /** `n` distinct indices out of `size` (partial Fisher–Yates). */
@@ -28,6 +28,7 @@ export const examplesRandom = defineStage({
     const n = params.shots * params.ensemble;
     if (candidates.length < n) throw new Error(`example pool has ${candidates.length} usable examples, ${n} needed`);
     const rand = mulberry32(seedFor(ctx.config.seed, sample.questionId));
-    return sampleDistinct(candidates.length, n, rand).map((i) => toExample(candidates[i]!, params));
+    const draw = captionDraw(ctx.config.seed, sample.questionId);
+    return sampleDistinct(candidates.length, n, rand).map((i) => toExample(candidates[i]!, params, undefined, draw));
   },
 });

@@ -5,14 +5,20 @@ import { processAnswer } from '../../llm/pica.js';
 import { clipFingerprint, embedImages, embedTexts } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { poolImageFeatures, poolQuestionFeatures, poolTfidf, requirePoolImages, similarities } from './features.js';
-import { getExamplePool, toExample, topK, type ExamplePool } from './pool.js';
+import { captionDraw, getExamplePool, toExample, topK, type ExamplePool } from './pool.js';
 import { selectorParams } from './params.js';
 
-function pick(pool: ExamplePool, scores: Float64Array, n: number, questionId: string, fmt: Parameters<typeof toExample>[1]): Example[] {
+function pick(pool: ExamplePool, scores: Float64Array, n: number, questionId: string, fmt: Parameters<typeof toExample>[1], seed: number): Example[] {
   // PICa: similarity.argsort()[-n:][::-1] — the n most similar, most similar first; prompt k takes k*shots…k*shots+shots-1.
   const idx = topK(scores, n, (i) => pool.items[i]!.questionId === questionId);
   if (idx.length < n) throw new Error(`example pool has ${idx.length} usable examples, ${n} needed`);
-  return idx.map((i) => toExample(pool.items[i]!, fmt, scores[i]!));
+  const draw = captionDraw(seed, questionId);
+  return idx.map((i) => toExample(pool.items[i]!, fmt, scores[i]!, draw));
+}
+
+/** A random caption pick depends on the run seed: then it is part of the key. */
+function pickSeed(p: { pick: 'first' | 'random' }, ctx: { config: { seed: number } }): string {
+  return p.pick === 'random' ? `;captions seed=${ctx.config.seed}` : '';
 }
 
 export const examplesQuestionSim = defineStage({
@@ -24,7 +30,7 @@ export const examplesQuestionSim = defineStage({
   output: 'examples',
   params: z.object({ ...selectorParams, encoder: z.enum(['clip', 'tfidf']).default('clip'), model: z.string().optional() }),
   fingerprint: async (p, ctx) =>
-    `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}`,
+    `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}${pickSeed(p, ctx)}`,
   async run({ sample }, params, ctx) {
     const pool = await getExamplePool(ctx);
     const n = params.shots * params.ensemble;
@@ -38,7 +44,7 @@ export const examplesQuestionSim = defineStage({
       scores = similarities(feats, q!);
     }
     ctx.note('encoder', params.encoder);
-    return pick(pool, scores, n, sample.questionId, params);
+    return pick(pool, scores, n, sample.questionId, params, ctx.config.seed);
   },
 });
 
@@ -50,7 +56,7 @@ export const examplesClipSim = defineStage({
   inputs: { sample: { kind: 'sample' } },
   output: 'examples',
   params: z.object({ ...selectorParams, model: z.string().optional() }),
-  fingerprint: async (p, ctx) => `pool=${(await getExamplePool(ctx)).hash};${clipFingerprint(ctx, p.model)}`,
+  fingerprint: async (p, ctx) => `pool=${(await getExamplePool(ctx)).hash};${clipFingerprint(ctx, p.model)}${pickSeed(p, ctx)}`,
   async run({ sample }, params, ctx) {
     const pool = await getExamplePool(ctx);
     const opts = params.model ? { model: params.model } : {};
@@ -67,7 +73,7 @@ export const examplesClipSim = defineStage({
     const is = similarities(iFeats, v!);
     // PICa 'imagequestion': question similarity + image similarity.
     const scores = qs.map((s, i) => s + is[i]!);
-    return pick(pool, scores, params.shots * params.ensemble, sample.questionId, params);
+    return pick(pool, scores, params.shots * params.ensemble, sample.questionId, params, ctx.config.seed);
   },
 });
 
@@ -93,7 +99,7 @@ export const examplesAnswerAware = defineStage({
     topCandidates: z.number().int().positive().default(5),
   }),
   fingerprint: async (p, ctx) =>
-    `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}`,
+    `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}${pickSeed(p, ctx)}`,
   async run({ sample, candidates }, params, ctx) {
     const pool = await getExamplePool(ctx);
     let scores: Float64Array;
@@ -117,6 +123,6 @@ export const examplesAnswerAware = defineStage({
         scores[i]! += params.weight * b;
       });
     } else ctx.note('answer-aware', 'no answer candidates: question similarity only');
-    return pick(pool, scores, params.shots * params.ensemble, sample.questionId, params);
+    return pick(pool, scores, params.shots * params.ensemble, sample.questionId, params, ctx.config.seed);
   },
 });

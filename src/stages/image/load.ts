@@ -49,7 +49,9 @@ export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAG
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // Header only (no pixels are decoded), so sharp's own pixel limit is lifted here: our limits below refuse an
+    // oversized image with its dimensions, before any decoding.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageError(`not an image (or an unsupported format): ${(err as Error).message}`, path);
   }

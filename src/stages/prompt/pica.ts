@@ -52,6 +52,9 @@ export const promptPica = defineStage({
       });
       return { k, exs, prompt };
     });
+    // Whether a completion came from the cache is a fact of this run, not of the result: it goes to the trace notes, never
+    // into the artifact (a field there would change the cache keys of every node downstream).
+    let fromCache = 0;
     const results = await allOrAbort(ctx, prompts, async ({ k, exs, prompt }, sub): Promise<PromptResult> => {
       const { response, cached } = await completeCached(sub, {
         prompt,
@@ -60,6 +63,7 @@ export const promptPica = defineStage({
         logprobs: params.logprobs,
         stop: params.stop,
       });
+      if (cached) fromCache++;
       const r: PromptResult = {
         index: k,
         prompt,
@@ -68,11 +72,11 @@ export const promptPica = defineStage({
         logprob: scoreTokens(response.tokens),
         exampleIds: exs.map((e) => e.questionId),
         model: response.model,
-        cached,
       };
       if (response.tokens) r.tokens = response.tokens;
       return r;
     });
+    ctx.note('cachedCompletions', fromCache);
     if (results.some((r) => r.logprob === null)) ctx.note('logprobs', 'backend returned no log-probabilities');
     return results;
   },

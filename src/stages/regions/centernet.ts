@@ -1,7 +1,7 @@
 /** Object regions from the offline COCO-80 CenterNet detector (TF.js, shipped in @vladmandic/human). */
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
-import { detectCenterNet } from '../../models/centernet.js';
+import { centernetFingerprint, detectCenterNet } from '../../models/centernet.js';
 import { clipFingerprint } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
@@ -23,7 +23,7 @@ export const regionsCenternet = defineStage({
   inputs: { sample: { kind: 'sample' } },
   output: 'regions',
   params,
-  fingerprint: (p, ctx) => `centernet@human|${p.embed ? clipFingerprint(ctx, p.model) : ''}`,
+  fingerprint: (p, ctx) => `${centernetFingerprint()}|${p.embed ? clipFingerprint(ctx, p.model) : ''}`,
   async run({ sample }, p, ctx) {
     const img = await loadImage(ctx, sampleImagePath(sample));
     const dets = await detectCenterNet(img.image, ctx, { threshold: p.threshold, iou: p.iou, maxDetections: p.maxRegions });

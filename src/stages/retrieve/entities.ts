@@ -4,7 +4,6 @@
  * `entity: {label} description: {description}`, deduplicated and capped.
  */
 import { existsSync } from 'node:fs';
-import { hashValue } from '../../core/hash.js';
 import { KnowledgeStore } from '../../knowledge/store.js';
 import { z } from 'zod';
 import type { Region } from '../../core/artifacts.js';
@@ -31,15 +30,15 @@ const params = z.object({
 });
 
 /**
- * What identifies a knowledge base's content in cache keys: its entity and per-model vector counts — not its path or
- * modification time, so a cache made with the same KB elsewhere replays. (Editing entities in place without changing
- * counts is not detected: rebuild into a new KB or bump the stage version.)
+ * What identifies a knowledge base's content in cache keys: its build id and content version (bumped by every entity or
+ * vector edit, knowledge/schema.sql) — not its path or modification time, so a copy of the same KB elsewhere replays,
+ * while re-embedding or editing descriptions never replays stale retrievals.
  */
 function kbFingerprint(path: string): string {
   if (!existsSync(path)) return 'missing';
   const store = KnowledgeStore.open(path, { readonly: true });
   try {
-    return hashValue(store.stats());
+    return store.contentIdentity();
   } finally {
     store.close();
   }
