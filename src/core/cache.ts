@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureDir } from './ensure-dir.js';
 import { dirname } from 'node:path';
 import type { CacheMode } from './config.js';
 import { CacheMissError } from './errors.js';
@@ -46,7 +47,7 @@ export class Cache {
       if (hasTable) this.getStmt = this.db.prepare('SELECT value FROM entries WHERE key = ?');
       return;
     }
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') ensureDir(dirname(path), 'cache folder');
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 10000');

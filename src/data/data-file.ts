@@ -48,15 +48,30 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   return out;
 }
 
+/** Appended to "file not found" errors for data files: where the data comes from. */
+export const DATA_HINT =
+  'download the data with "okvqa data fetch okvqa" (it writes a ready data.json), or write a data.json naming your files (README, "Quick start")';
+
+function withDataHint<T>(what: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof InputError && /file not found|cannot read images folder \(ENOENT\)/.test(err.message)) {
+      throw new InputError(`${err.message} (${what}); ${DATA_HINT}`);
+    }
+    throw err;
+  }
+}
+
 export function loadDataFile(path: string): DataSources {
   const abs = resolve(path);
-  return resolveDataSources(parseWith(dataFileSchema, readJsonFile(abs), abs), dirname(abs));
+  return withDataHint('the data.json given with --data', () => resolveDataSources(parseWith(dataFileSchema, readJsonFile(abs), abs), dirname(abs)));
 }
 
 /** The samples a data.json describes (questions joined with answers when annotations are given). */
 export function loadSamples(data: DataSources): Sample[] {
   if (!data.questions) throw new InputError('data has no "questions" file');
-  return loadQuestionSet(data.questions, data.annotations, data.images, data.dataset);
+  return withDataHint('named in data.json', () => loadQuestionSet(data.questions!, data.annotations, data.images, data.dataset));
 }
 
 /**

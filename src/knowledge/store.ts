@@ -3,7 +3,8 @@
  * Schema: knowledge/schema.sql. One `KnowledgeStore` wraps one better-sqlite3 connection.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureDir } from '../core/ensure-dir.js';
 import { dirname, join } from 'node:path';
 import { packagePaths } from '../core/paths.js';
 
@@ -75,7 +76,7 @@ export class KnowledgeStore {
     readonly readonly: boolean,
   ) {
     if (readonly && !existsSync(path)) throw new Error(`knowledge base not found: ${path}`);
-    if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (!readonly && path !== ':memory:') ensureDir(dirname(path), 'knowledge-base folder');
     this.db = new Database(path, { readonly, fileMustExist: readonly });
     if (!readonly) {
       this.db.pragma('journal_mode = WAL');

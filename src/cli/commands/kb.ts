@@ -5,7 +5,7 @@ import type { SearchMode } from '../../knowledge/kb.js';
 import type { ApproximateKind } from '../../knowledge/search.js';
 import type { BuildProgress } from '../../knowledge/wikidata.js';
 import type { WordnetPos } from '../../knowledge/wordnet.js';
-import { configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
+import { configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 /** The knowledge modules (SQLite, usearch, ONNX Runtime) load only when a kb command runs. */
 const kbApi = () => import('../../knowledge/api.js');
@@ -13,12 +13,7 @@ const kbApi = () => import('../../knowledge/api.js');
 const err = (s: string) => process.stderr.write(`${s}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got "${v}"`);
-  return n;
-}
+const int = (name: string, v: string | undefined) => parseNumberFlag(name, v, { integer: true, min: 0 });
 
 function out(json: boolean | undefined, value: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);

@@ -3,7 +3,7 @@ import type { batchCollect } from '../../llm/api.js';
 
 /** The LLM layer (openai, transformers.js) loads only when a command runs. */
 const llmApi = () => import('../../llm/api.js');
-import { collect, configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
+import { collect, configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface CompleteFlags extends ConfigOptions {
   maxTokens?: string;
@@ -20,12 +20,7 @@ interface BatchFlags extends ConfigOptions {
   json?: boolean;
 }
 
-function num(flag: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} expects a non-negative number, got "${v}"`);
-  return n;
-}
+const num = (flag: string, v: string | undefined, fallback: number): number => parseNumberFlag(flag, v, { min: 0 }) ?? fallback;
 
 const out = (json: boolean | undefined, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 
