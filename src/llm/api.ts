@@ -1,4 +1,6 @@
 /** Library entry points behind `okvqa llm …`: one cached completion, and the Batch API workflow. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeRunContext, createRunContext } from '../api.js';
 import { Cache } from '../core/cache.js';
 import { cachePath, type Config } from '../core/config.js';
@@ -51,13 +53,20 @@ export function batchFolder(config: Config): string {
   return batchDir(config, { path: cachePath(config) });
 }
 
+/** Nothing to talk to the Batch API about: no queued requests and no batch submitted (so no API key is needed). */
+function nothingQueued(dir: string): boolean {
+  return !existsSync(join(dir, 'pending.jsonl')) && readState(dir).batches.length === 0;
+}
+
 export async function batchSubmit(config: Config): Promise<{ dir: string; created: BatchRecord[] }> {
   const dir = batchFolder(config);
+  if (nothingQueued(dir)) return { dir, created: [] };
   return { dir, created: await submitBatches(sdkFor(config), dir) };
 }
 
 export async function batchStatus(config: Config, refresh = true): Promise<{ dir: string; batches: BatchRecord[] }> {
   const dir = batchFolder(config);
+  if (nothingQueued(dir)) return { dir, batches: [] };
   return { dir, batches: refresh ? await pollBatches(sdkFor(config), dir) : readState(dir).batches };
 }
 

@@ -1,4 +1,6 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../core/errors.js';
 import type { Command } from 'commander';
 import { packagePaths } from '../../core/paths.js';
 import type { SearchMode } from '../../knowledge/kb.js';
@@ -11,6 +13,7 @@ import { configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptio
 const kbApi = () => import('../../knowledge/api.js');
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
+const MAX_MALFORMED_SHOWN = 10;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const int = (name: string, v: string | undefined) => parseNumberFlag(name, v, { integer: true, min: 0 });
@@ -72,18 +75,39 @@ export function register(program: Command): void {
         flags.categories === 'all'
           ? ('all' as const)
           : loadCategories(flags.categories ?? join(packagePaths().knowledge, 'kat-categories.json'));
+      const existed = existsSync(flags.out);
+      let malformedShown = 0;
       const r = await buildWikidata({
         dump: flags.wikidata!,
         out: flags.out,
         categories,
-        onMalformed: (line, message) => err(`${flags.wikidata}:${line}: malformed line skipped: ${message}`),
+        onMalformed: (line, message) => {
+          if (++malformedShown <= MAX_MALFORMED_SHOWN) err(`${flags.wikidata}:${line}: malformed line skipped: ${message}`);
+          else if (malformedShown === MAX_MALFORMED_SHOWN + 1) err(`${flags.wikidata}: more malformed lines skipped (counted in the summary)`);
+        },
         ...(flags.quiet ? {} : { onProgress: (p: BuildProgress) => err(progressLine(p)) }),
       });
+      if (r.items === 0 && !r.resumedAfter) {
+        if (!existed) rmSync(flags.out, { force: true });
+        throw new InputError(
+          `not a Wikidata JSON dump: no entity found in ${fmt(r.lines)} lines (${fmt(r.malformed)} malformed). ` +
+            'Expected the official dump (latest-all.json.gz/.bz2: one entity object per line inside a JSON array) or a file in that layout',
+          flags.wikidata,
+        );
+      }
       out(
         flags.json,
         r,
         `wikidata: kept ${fmt(r.kept)} of ${fmt(r.items)} items (${fmt(r.inserted)} new; ${fmt(r.noEnglish)} without English label/description; ${fmt(r.malformed)} malformed lines)${r.resumedAfter ? `, resumed after line ${fmt(r.resumedAfter)}` : ''} in ${r.seconds.toFixed(1)} s → ${flags.out}`,
       );
+      if (r.kept === 0 && r.items > 0 && categories !== 'all') {
+        err(
+          `warning: none of the ${fmt(r.items)} items is an instance (P31) or subclass (P279) of the category classes` +
+            ` (${categories.map((c) => `${c.name} ${c.qid}`).join(', ')}) through the subclass hierarchy found in this file` +
+            ` (${fmt(r.classes)} classes reach a category). A sample or extract of a dump usually lacks that hierarchy;` +
+            ' use --categories all to keep every labelled, described item, or build from the full dump',
+        );
+      }
     });
 
   withConfigOptions(

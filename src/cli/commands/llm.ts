@@ -53,13 +53,13 @@ export function register(program: Command): void {
   withConfigOptions(batch.command('submit').description('upload the queued requests and create batches').option('--json', 'JSON output')).action(
     async (f: BatchFlags) => {
       const r = await (await llmApi()).batchSubmit(configFromOptions(f));
-      out(f.json, r, r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`).join('\n') : `nothing queued in ${r.dir}`);
+      out(f.json, r, r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`).join('\n') : `nothing queued in ${r.dir} (a run with llm.backend=batch queues requests)`);
     },
   );
   withConfigOptions(batch.command('status').description('refresh and show the state of submitted batches').option('--json', 'JSON output')).action(
     async (f: BatchFlags) => {
       const r = await (await llmApi()).batchStatus(configFromOptions(f));
-      out(f.json, r, r.batches.map((b) => `${b.id}: ${b.status}${b.ingested ? ' (collected)' : ''}, ${b.requests} requests`).join('\n') || `no batches in ${r.dir}`);
+      out(f.json, r, r.batches.map((b) => `${b.id}: ${b.status}${b.ingested ? ' (collected)' : ''}, ${b.requests} requests`).join('\n') || `nothing queued and no batches in ${r.dir} (a run with llm.backend=batch queues requests; then okvqa llm batch submit)`);
     },
   );
   withConfigOptions(
