@@ -21,6 +21,8 @@ export function failureKind(f: BatchSummary['failures'][number], sample: Sample 
     replace(String(sample.imageId), '<image id>');
   }
   replace(f.questionId, '<question id>');
+  // Content hashes (cache keys) differ per question and say nothing about the kind of failure.
+  msg = msg.replace(/\b[0-9a-f]{12,64}\b…?/g, '<hash>');
   return `${f.node || '(runner)'}${f.stage ? ` (${f.stage})` : ''}: ${msg}`;
 }
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ensureDir } from './ensure-dir.js';
 import { dirname } from 'node:path';
 import type { CacheMode } from './config.js';
-import { CacheMissError } from './errors.js';
+import { CacheMissError, InputError } from './errors.js';
 import { hashValue } from './hash.js';
 
 export interface CacheResult<T> {
@@ -38,7 +38,7 @@ export class Cache {
     if (readOnly && path !== ':memory:') {
       // Never create or write a cache that is only read. A missing file is an empty cache for ro, an error for replay.
       if (!existsSync(path)) {
-        if (mode === 'replay') throw new Error(`cache replay: no cache file at ${path}`);
+        if (mode === 'replay') throw new InputError(`cache replay: no cache file at ${path}`);
         return;
       }
       this.db = new Database(path, { readonly: true, fileMustExist: true });

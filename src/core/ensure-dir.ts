@@ -18,7 +18,7 @@ export function ensureDir(dir: string, what = 'folder'): string {
       isDir = statSync(cur).isDirectory();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new InputError(`cannot create ${what}: ${cur} is not accessible (${code})`, target);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(`cannot create ${what}: ${cur} is not accessible (${code})`, target);
       const parent = dirname(cur);
       if (parent === cur) throw new InputError(`cannot create ${what}: no existing parent folder`, target);
       missing.push(cur);
