@@ -16,14 +16,15 @@ export function buildProgram(): Command {
   const program = new Command('okvqa')
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
     .version(packageVersion(packagePaths()))
-    .option('--debug', 'print stack traces');
+    .option('--debug', 'print stack traces')
+    // Before the commands are added, so that each inherits it: commander errors then reach main() (exit code 2).
+    .exitOverride();
   for (const register of [registerRun, registerCheck, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb]) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
