@@ -155,5 +155,20 @@ describe('messages', () => {
     const b = await okvqaIn(['graph', param]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain(`${param} node "candidates" field "params.kk": unknown param "kk" of stage candidates.prior (did you mean k?)`);
+    const stage = join(tmp, 'pl', 'stage.yaml');
+    writeFileSync(stage, 'extends: prior\nnodes:\n  candidates: { use: candidates.prio }\n');
+    const c = await okvqaIn(['run', stage, '--data', mini, '--out', join(tmp, 'stage-run')], env);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain(`${stage} node "candidates" field "use": unknown stage "candidates.prio" (did you mean candidates.prior?)`);
+    const cycle = join(tmp, 'pl', 'cycle.yaml');
+    writeFileSync(
+      cycle,
+      'nodes:\n  captions: { use: caption.file }\n  ex: { use: examples.answer-aware, inputs: { candidates: cands } }\n' +
+        '  prompts: { use: prompt.pica, inputs: { examples: ex } }\n  cands: { use: implicit.rationale, inputs: { prompts: prompts } }\n' +
+        '  answer: { use: answer.top, inputs: { candidates: cands } }\n',
+    );
+    const d = await okvqaIn(['check', cycle, '--data', mini], env);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/cycle.yaml node "\w+" field "inputs": cycle: \w+ -> \w+ -> \w+ -> \w+/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,13 @@ describe('ensureDir: every folder creation fails fast with a clear error', () =>
     const f = join(tmp, 'file');
     writeFileSync(f, 'x');
     expect(() => ensureDir(join(f, 'sub'), 'output folder')).toThrow(`${join(f, 'sub')}: cannot create output folder: ${f} exists and is not a folder`);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('an unwritable parent is refused (not checkable as root)', () => {
+    const ro = join(tmp, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    expect(() => ensureDir(join(ro, 'out'), 'output folder')).toThrow(`cannot create output folder: ${ro} is not writable`);
   });
 
   it.skipIf(!hasProc)('/proc/x does not hang (Node recursive mkdir loops there)', () => {
