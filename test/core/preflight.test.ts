@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { loadPipeline } from '../../src/api.js';
+import { createAnswerer, loadPipeline } from '../../src/api.js';
 import { resolveConfig, type ConfigInput } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/context.js';
 import { packagePaths } from '../../src/core/paths.js';
@@ -48,6 +48,17 @@ describe('pre-flight checks', () => {
     expect(e.fix).toMatch(/name a tag file/);
     expect(e.fix).toMatch(/use pica-base-caption/);
     expect(formatProblem(e)).toMatch(/^error: node "tags" \(tags.file\): tags: no tags file is named/);
+  });
+
+  it('the library: createAnswerer(...).check(samples) runs the same checks', async () => {
+    const { tags: _t, ...noTags } = withPool(mini);
+    const qa = createAnswerer({ pipeline: 'pica-base', data: noTags, config: { ...llm, cache: { mode: 'off' } } });
+    try {
+      const r = await qa.check(samples);
+      expect(r.errors.map((e) => e.key)).toEqual(['tags']);
+    } finally {
+      await qa.close();
+    }
   });
 
   it('partial coverage is a warning with the numbers', async () => {
