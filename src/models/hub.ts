@@ -259,7 +259,9 @@ export function assertAvailableOffline(source: ModelSource): void {
   if (existsSync(join(source.cacheDir, source.id, 'config.json'))) return;
   throw new Error(
     `models are offline and "${source.id}" (role "${source.role}") is not in the model cache ${source.cacheDir}: ` +
-      `run once with network access, or put the model in hub layout under models.localDir (OKVQA_MODELS_DIR)`,
+      `run once with network access, put the model in hub layout under models.localDir (OKVQA_MODELS_DIR), ` +
+      `or use --profile tiny for the bundled test models (random weights)` +
+      (source.role === 'text-generation' ? `; the embedded LLM's default model is ${DEFAULT_LOCAL_MODEL}` : ''),
   );
 }
 
