@@ -72,7 +72,8 @@ export function checkImages(ctx: CheckContext): CheckFinding[] {
   const found = new Set(ctx.samples.filter((s) => s.imagePath).map((s) => s.imageId));
   if (found.size === ids.size) return [];
   const numbers = `${fmt(found.size)} of ${fmt(ids.size)} images of the questions are in ${folder}`;
-  if (found.size === 0) return [error('images', `${numbers} (expected COCO file names such as COCO_val2014_000000000042.jpg)`, fix)];
+  const refix = `point "images" in data.json at the folder holding these questions' COCO images (okvqa data fetch coco-val-images)`;
+  if (found.size === 0) return [error('images', `${numbers} (expected COCO file names such as COCO_val2014_000000000042.jpg)`, refix)];
   return [warning('images', `${numbers}; questions without their image will fail`)];
 }
 

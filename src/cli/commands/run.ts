@@ -49,9 +49,9 @@ export function register(program: Command): void {
     }
     const concurrency = parseNumberFlag('--concurrency', opts.concurrency, { integer: true, positive: true });
     if (concurrency) flagSets.push(`concurrency=${concurrency}`);
+    if (opts.data && !opts.out) throw new UsageError('run: give an output folder with --out DIR');
     const prepared = await prepareRun(pipelineRef, opts, 'run', flagSets);
-    if (!opts.out) throw new UsageError('run: give an output folder with --out DIR');
-    const outDir = ensureDir(opts.out, 'output folder');
+    const outDir = ensureDir(opts.out!, 'output folder');
     const { pipeline, config, data, samples, limit } = prepared;
     // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
     const { closeRunContext, createRunContext } = await import('../../api.js');
