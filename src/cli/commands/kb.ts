@@ -16,7 +16,7 @@ const err = (s: string) => process.stderr.write(`${s}\n`);
 const MAX_MALFORMED_SHOWN = 10;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const int = (name: string, v: string | undefined) => parseNumberFlag(name, v, { integer: true, min: 0 });
+const COUNT = { integer: true, min: 0 } as const;
 
 function out(json: boolean | undefined, value: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       if (flags.wordnet) {
         const pos = flags.pos?.split(',').map((s) => s.trim()) as WordnetPos[] | undefined;
         for (const p of pos ?? []) if (!(p in WORDNET_POS)) throw new Error(`--pos: unknown part of speech "${p}"`);
-        const limit = int('limit', flags.limit);
+        const limit = parseNumberFlag('limit', flags.limit, COUNT);
         const r = buildWordnet({
           out: flags.out,
           ...(pos ? { pos } : {}),
@@ -126,8 +126,8 @@ export function register(program: Command): void {
       flags: ConfigOptions & { kb: string; model?: string; batch?: string; limit?: string; index: boolean; quiet?: boolean; json?: boolean },
     ) => {
       const config = configFromOptions(flags);
-      const batchSize = int('batch', flags.batch);
-      const limit = int('limit', flags.limit);
+      const batchSize = parseNumberFlag('batch', flags.batch, COUNT);
+      const limit = parseNumberFlag('limit', flags.limit, COUNT);
       let last = 0;
       const r = await (await kbApi()).kbEmbed(flags.kb, config, {
         ...(flags.model ? { model: flags.model } : {}),
@@ -214,7 +214,7 @@ export function register(program: Command): void {
       const query =
         flags.text !== undefined ? { text: flags.text } : flags.image !== undefined ? { image: flags.image } : { fts: flags.fts! };
       const r = await (await kbApi()).kbSearch(flags.kb, query, config, {
-        k: int('k', flags.k) ?? 10,
+        k: parseNumberFlag('k', flags.k, COUNT) ?? 10,
         mode,
         ...(flags.model ? { model: flags.model } : {}),
       });

@@ -20,7 +20,6 @@ interface BatchFlags extends ConfigOptions {
   json?: boolean;
 }
 
-const num = (flag: string, v: string | undefined, fallback: number): number => parseNumberFlag(flag, v, { min: 0 }) ?? fallback;
 
 const out = (json: boolean | undefined, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 
@@ -41,8 +40,8 @@ export function register(program: Command): void {
     const config = configFromOptions(f);
     const r = await (await llmApi()).completePrompt(config, {
       prompt: prompt.replace(/\\n/g, '\n'),
-      maxTokens: num('max-tokens', f.maxTokens, 5),
-      temperature: num('temperature', f.temperature, 0),
+      maxTokens: parseNumberFlag('max-tokens', f.maxTokens, { integer: true, positive: true }) ?? 5,
+      temperature: parseNumberFlag('temperature', f.temperature, { min: 0 }) ?? 0,
       logprobs: f.logprobs !== false,
       stop: f.stop ?? ['\n', '<|endoftext|>'],
     });
@@ -71,8 +70,8 @@ export function register(program: Command): void {
       .option('--timeout <s>', 'give up waiting after this many seconds')
       .option('--json', 'JSON output'),
   ).action(async (f: BatchFlags) => {
-    const opts: Parameters<typeof batchCollect>[1] = { wait: !!f.wait, intervalMs: num('interval', f.interval, 30) * 1000 };
-    if (f.timeout !== undefined) opts.timeoutMs = num('timeout', f.timeout, 0) * 1000;
+    const opts: Parameters<typeof batchCollect>[1] = { wait: !!f.wait, intervalMs: (parseNumberFlag('interval', f.interval, { min: 0 }) ?? 30) * 1000 };
+    if (f.timeout !== undefined) opts.timeoutMs = (parseNumberFlag('timeout', f.timeout, { min: 0 }) ?? 0) * 1000;
     const r = await (await llmApi()).batchCollect(configFromOptions(f), opts);
     out(f.json, r, `stored ${r.stored} responses from ${r.batches} batches${r.failed.length ? `; ${r.failed.length} failed (they are queued again on rerun)` : ''}`);
     if (r.failed.length) process.exitCode = 1;
