@@ -93,6 +93,35 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(trace(join(tmp, 'run2')).every((q) => q.nodes.prompts.cached === true)).toBe(true);
   }, 120_000);
 
+  it('Ctrl-C: exit code 130, finished questions kept, --resume finishes the run with exit code 0', async () => {
+    server.requests.length = 0;
+    server.handler = async (body) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return completionReply(body, { text: ' yes' });
+    };
+    const out = join(tmp, 'interrupted');
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'cache-interrupt.sqlite') };
+    const args = ['run', 'pica-base-caption', '--data', dataPath, '--out', out, '--no-progress', '--concurrency', '1'];
+    const running = spawn(process.execPath, [join(ROOT, 'bin', 'okvqa.js'), ...args], { cwd: ROOT, env: { ...cleanEnv(), ...e } });
+    let stderr = '';
+    running.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => {
+      running.on('close', (c) => resolve(c));
+      const poll = setInterval(() => {
+        if (server.requests.length > 0) {
+          clearInterval(poll);
+          running.kill('SIGINT');
+        }
+      }, 50);
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: rerun with --resume/);
+    server.handler = (body) => completionReply(body, { text: ' yes' });
+    const again = await okvqa([...args, '--resume'], e);
+    expect(again.code).toBe(0);
+    expect(trace(out)).toHaveLength(3);
+  }, 60_000);
+
   it('a malformed response fails its question with a clear error; the batch goes on', async () => {
     server.requests.length = 0;
     server.handler = (body) =>
