@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureDir } from '../core/ensure-dir.js';
+import { InputError } from '../core/errors.js';
 import { dirname, join } from 'node:path';
 import { packagePaths } from '../core/paths.js';
 
@@ -75,7 +76,7 @@ export class KnowledgeStore {
     readonly path: string,
     readonly readonly: boolean,
   ) {
-    if (readonly && !existsSync(path)) throw new Error(`knowledge base not found: ${path}`);
+    if (readonly && !existsSync(path)) throw new InputError('knowledge base not found (build one with okvqa kb build)', path);
     if (!readonly && path !== ':memory:') ensureDir(dirname(path), 'knowledge-base folder');
     this.db = new Database(path, { readonly, fileMustExist: readonly });
     if (!readonly) {
