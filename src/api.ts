@@ -9,6 +9,7 @@ import { applyNodeSets, loadPipelineSpec } from './core/pipeline-spec.js';
 import type { StageRegistry } from './core/registry.js';
 import { Resources } from './core/resources.js';
 import { PipelineExecutor, type SampleResult } from './core/runner.js';
+import { preflight, type PreflightReport } from './core/preflight.js';
 import { loadDataFile } from './data/data-file.js';
 import type { DataSources } from './data/sources.js';
 import { createRegistry } from './stages/index.js';
@@ -79,6 +80,8 @@ export interface Answerer {
   readonly context: RunContext;
   /** Answer one question; the full per-node trace comes with it. */
   answer(sample: Sample): Promise<SampleResult & { prediction?: Prediction }>;
+  /** The pre-flight checks of every node for these questions (see README, "Checking a run before it starts"). */
+  check(samples: readonly Sample[]): Promise<PreflightReport>;
   close(): Promise<void>;
 }
 
@@ -97,6 +100,7 @@ export function createAnswerer(opts: AnswererOptions): Answerer {
     pipeline,
     context,
     answer: (sample) => executor.run(sample),
+    check: (samples) => preflight(pipeline, { ...context, samples }),
     async close() {
       await executor.dispose();
       await closeRunContext(context);

@@ -9,29 +9,33 @@ import { register as registerVision } from './commands/vision.js';
 import { register as registerLlm } from './commands/llm.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerData } from './commands/data.js';
+import { register as registerCheck } from './commands/check.js';
+import { EXIT, errorExitCode } from './exit-codes.js';
 
 /** Build the okvqa command-line program (a thin shell over the library). */
 export function buildProgram(): Command {
   const program = new Command('okvqa')
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
     .version(packageVersion(packagePaths()))
-    .option('--debug', 'print stack traces');
-  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerData]) register(program);
+    .option('--debug', 'print stack traces')
+    // Before the commands are added, so that each inherits it: commander errors then reach main() (exit code 2).
+    .exitOverride();
+  for (const register of [registerRun, registerCheck, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerData]) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // --help and --version exit 0; any other commander error is a usage error.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
     const debug = argv.includes('--debug') || !!process.env.OKVQA_DEBUG;
     process.stderr.write(`okvqa: ${debug && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = errorExitCode(err);
   }
 }

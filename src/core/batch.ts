@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ensureDir } from './ensure-dir.js';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { Prediction, Sample } from './artifacts.js';
 import type { Config } from './config.js';
 import type { RunContext, Usage } from './context.js';
 import type { CompiledPipeline } from './graph.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, InputError } from './errors.js';
+import { describeRunDifference, runIdentityParts, type RunIdentityParts } from './run-diff.js';
 import { hashValue } from './hash.js';
 import { PipelineExecutor, type SampleResult } from './runner.js';
 import { TraceFile } from './trace-file.js';
@@ -74,18 +76,29 @@ export function runIdentity(pipeline: CompiledPipeline, samples: readonly Sample
  */
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const { pipeline, samples, ctx, outDir } = opts;
-  mkdirSync(outDir, { recursive: true });
+  ensureDir(outDir, 'output folder');
   const tracePath = join(outDir, 'trace.jsonl');
   const manifestPath = join(outDir, 'manifest.json');
   const identity = runIdentity(pipeline, samples, resultConfig(ctx.config));
+  const identityParts = runIdentityParts(pipeline, samples, resultConfig(ctx.config));
 
   let previous = new Map<string, SampleResult>();
   if (existsSync(tracePath)) {
-    if (!opts.resume) throw new Error(`${outDir} already holds a run (trace.jsonl); use --resume to continue it or choose another --out`);
+    if (!opts.resume) throw new InputError(`already holds a run (trace.jsonl); use --resume to continue it or choose another --out`, outDir);
     if (existsSync(manifestPath)) {
-      const old = JSON.parse(readFileSync(manifestPath, 'utf8')) as { runIdentity?: string };
+      let old: { runIdentity?: string; runIdentityParts?: RunIdentityParts };
+      try {
+        old = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof old;
+      } catch (err) {
+        throw new InputError(`cannot resume: manifest.json is not valid JSON (${errorMessage(err)})`, outDir);
+      }
       if (old.runIdentity && old.runIdentity !== identity) {
-        throw new Error(`${outDir} holds a run of a different pipeline, config or question set; --resume would mix them. Use another --out`);
+        const diff = old.runIdentityParts ? describeRunDifference(old.runIdentityParts, identityParts) : [];
+        throw new InputError(
+          `holds a run of a different pipeline, config or question set; --resume would mix them. Use another --out.` +
+            (diff.length ? ` What differs:\n  ${diff.join('\n  ')}` : ' (the folder\'s manifest does not record the details)'),
+          outDir,
+        );
       }
     }
     previous = TraceFile.readForResume(tracePath).done;
@@ -97,6 +110,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     nodes: pipeline.nodes.map((n) => ({ name: n.name, stage: n.stage.id, version: n.stage.version, params: n.params, inputs: n.bindings })),
     ...opts.manifest,
     runIdentity: identity,
+    runIdentityParts: identityParts,
     questions: samples.length,
     startedAt,
     status: 'running',

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureDir } from './ensure-dir.js';
 import { dirname } from 'node:path';
 import type { CacheMode } from './config.js';
-import { CacheMissError } from './errors.js';
+import { CacheMissError, InputError } from './errors.js';
 import { hashValue } from './hash.js';
 
 export interface CacheResult<T> {
@@ -100,7 +101,7 @@ export class Cache {
     if (readOnly && path !== ':memory:') {
       // Never create or write a cache that is only read. A missing file is an empty cache for ro, an error for replay.
       if (!existsSync(path)) {
-        if (mode === 'replay') throw new Error(`cache replay: no cache file at ${path}`);
+        if (mode === 'replay') throw new InputError(`cache replay: no cache file at ${path}`);
         return;
       }
       const db = openChecked(path, () => new Database(path, { readonly: true, fileMustExist: true }));
@@ -109,7 +110,7 @@ export class Cache {
       if (hasTable) this.getStmt = db.prepare('SELECT value FROM entries WHERE key = ?');
       return;
     }
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') ensureDir(dirname(path), 'cache folder');
     const db = openChecked(path, () => new Database(path));
     this.db = db;
     closeOnError(db, () => guard(path, () => {

@@ -1,6 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 export const CACHE_MODES = ['rw', 'ro', 'off', 'replay'] as const;
 export type CacheMode = (typeof CACHE_MODES)[number];
@@ -99,10 +101,10 @@ export function applySets(target: Record<string, unknown>, sets: readonly string
   let out = target;
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new Error(`--set expects key=value, got "${s}"`);
+    if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${s}"`);
     const path = s.slice(0, eq).split('.');
     if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
-      throw new Error(`--set: bad key "${s.slice(0, eq)}"`);
+      throw new ConfigError(`--set: bad key "${s.slice(0, eq)}"`);
     }
     let patch: unknown = parseSetValue(s.slice(eq + 1));
     for (let i = path.length - 1; i >= 0; i--) patch = { [path[i]!]: patch };
@@ -111,53 +113,151 @@ export function applySets(target: Record<string, unknown>, sets: readonly string
   return out;
 }
 
+/** Environment variables that set config values, and the config path each sets. */
+export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
+  OKVQA_CACHE_MODE: 'cache.mode',
+  OKVQA_CACHE_PATH: 'cache.path',
+  OKVQA_CONCURRENCY: 'concurrency',
+  OKVQA_PROFILE: 'models.profile',
+  OKVQA_MODELS_DIR: 'models.localDir',
+  OKVQA_MODEL_CACHE: 'models.cacheDir',
+  OKVQA_OFFLINE: 'models.offline',
+  HF_HUB_OFFLINE: 'models.offline',
+  OPENAI_BASE_URL: 'llm.baseURL',
+  OPENAI_API_KEY: 'llm.apiKey',
+  OKVQA_LLM_MODEL: 'llm.model',
+  OKVQA_LLM_BACKEND: 'llm.backend',
+  OKVQA_KB: 'knowledge.kb',
+});
+
+/** `OKVQA_*` variables read elsewhere (not config values). Any other `OKVQA_*` variable is an error (a typo). */
+export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG'];
+
+function unwrapSchema(s: z.ZodType): z.ZodType {
+  let cur: any = s;
+  while (cur?._zod?.def?.innerType) cur = cur._zod.def.innerType;
+  return cur;
+}
+
+/**
+ * Every config key as a dotted path (`llm.model`); a `*` segment marks a free-form record (`models.ids.*`).
+ * Derived from the schema, so a key added there is known everywhere.
+ */
+export function knownConfigKeys(schema: z.ZodType = configSchema): string[] {
+  const out: string[] = [];
+  const walk = (s: z.ZodType, prefix: string) => {
+    const u: any = unwrapSchema(s);
+    const type = u?._zod?.def?.type;
+    if (type === 'object') {
+      for (const [k, v] of Object.entries(u._zod.def.shape as Record<string, z.ZodType>)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else if (type === 'record') out.push(`${prefix}.*`);
+    else out.push(prefix);
+  };
+  walk(schema, '');
+  return out;
+}
+
+/** Throw a ConfigError for the first key of `layer` that the config does not have, naming the nearest known key. */
+export function assertKnownKeys(layer: unknown, source: string): void {
+  if (!isPlainObject(layer)) return;
+  const known = knownConfigKeys();
+  const leaves = known.filter((k) => !k.endsWith('.*'));
+  const records = known.filter((k) => k.endsWith('.*')).map((k) => k.slice(0, -2));
+  const sections = new Set(known.flatMap((k) => k.split('.').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('.'))));
+  const visit = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      if (records.includes(path)) continue;
+      if (leaves.includes(path)) continue;
+      if (sections.has(path) && isPlainObject(v)) {
+        visit(v, path);
+        continue;
+      }
+      if (sections.has(path)) throw new ConfigError(`${source}: "${path}" is a section, not a value (keys: ${leaves.filter((l) => l.startsWith(path + '.')).join(', ')})`);
+      throw new ConfigError(`${source}: unknown config key "${path}"${didYouMean(path, [...leaves, ...records.map((r) => `${r}.<name>`)], false)}`);
+    }
+  };
+  visit(layer, '');
+}
+
+/** Throw a ConfigError for an `OKVQA_*` variable this package does not read (a typo would otherwise be ignored). */
+export function assertKnownEnv(env: NodeJS.ProcessEnv): void {
+  const known = [...Object.keys(CONFIG_ENV).filter((k) => k.startsWith('OKVQA_')), ...OTHER_OKVQA_ENV];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('OKVQA_') || known.includes(name) || env[name] === undefined) continue;
+    throw new ConfigError(`environment: unknown variable ${name}${didYouMean(name, known)}`);
+  }
+}
+
 /** The environment layer: the variables a user of this kind of tool expects to work. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const layer: Record<string, any> = {};
-  const set = (path: string[], value: unknown) => {
-    let o = layer;
-    for (const p of path.slice(0, -1)) o = o[p] ??= {};
-    o[path[path.length - 1]!] = value;
-  };
+  assertKnownEnv(env);
+  const layer: Record<string, unknown> = {};
   const bool = (v: string) => /^(1|true|yes|on)$/i.test(v);
-  if (env.OKVQA_CACHE_MODE) set(['cache', 'mode'], env.OKVQA_CACHE_MODE);
-  if (env.OKVQA_CACHE_PATH) set(['cache', 'path'], env.OKVQA_CACHE_PATH);
-  if (env.OKVQA_CONCURRENCY) set(['concurrency'], Number(env.OKVQA_CONCURRENCY));
-  if (env.OKVQA_PROFILE) set(['models', 'profile'], env.OKVQA_PROFILE);
-  if (env.OKVQA_MODELS_DIR) set(['models', 'localDir'], env.OKVQA_MODELS_DIR);
-  if (env.OKVQA_MODEL_CACHE) set(['models', 'cacheDir'], env.OKVQA_MODEL_CACHE);
-  const offline = env.OKVQA_OFFLINE ?? env.HF_HUB_OFFLINE;
-  if (offline) set(['models', 'offline'], bool(offline));
-  if (env.OPENAI_BASE_URL) set(['llm', 'baseURL'], env.OPENAI_BASE_URL);
-  if (env.OPENAI_API_KEY) set(['llm', 'apiKey'], env.OPENAI_API_KEY);
-  if (env.OKVQA_LLM_MODEL) set(['llm', 'model'], env.OKVQA_LLM_MODEL);
-  if (env.OKVQA_LLM_BACKEND) set(['llm', 'backend'], env.OKVQA_LLM_BACKEND);
-  if (env.OKVQA_KB) set(['knowledge', 'kb'], env.OKVQA_KB);
+  for (const [name, path] of Object.entries(CONFIG_ENV)) {
+    const raw = env[name];
+    if (!raw) continue;
+    if (name === 'HF_HUB_OFFLINE' && env.OKVQA_OFFLINE) continue; // OKVQA_OFFLINE wins over the hub's own variable
+    const value = path === 'models.offline' ? bool(raw) : path === 'concurrency' ? Number(raw) : raw;
+    const patch = path.split('.').reduceRight<unknown>((acc, k) => ({ [k]: acc }), value);
+    Object.assign(layer, deepMerge(layer, patch));
+  }
   return layer;
 }
 
 export interface ConfigLayers {
   file?: unknown;
+  /** Name of the config file, for messages. */
+  fileName?: string;
   pipeline?: unknown;
-  /** `key=value` strings from the command line. */
+  /** Name of the pipeline file, for messages. */
+  pipelineName?: string;
+  /** `key=value` strings from the command line (flags such as --cache and --profile arrive here too). */
   sets?: readonly string[];
   env?: NodeJS.ProcessEnv;
-  /** Programmatic overrides (library API), applied with the CLI layer. */
+  /** Programmatic overrides (library API): they count as flags. */
   overrides?: ConfigInput;
 }
 
-/** defaults → file → pipeline → CLI `--set` / API overrides → environment. */
+function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const k of path) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[k as string];
+  }
+  return cur;
+}
+
+/**
+ * defaults → config file → pipeline `config:` → environment → flags (`--set`, --cache, --profile… and the library's
+ * explicit options). Later layers win. An unknown key in any layer is an error naming the nearest known key.
+ */
 export function resolveConfig(layers: ConfigLayers = {}): Config {
+  const fileName = `config file${layers.fileName ? ` ${layers.fileName}` : ''}`;
+  const pipelineName = `pipeline${layers.pipelineName ? ` ${layers.pipelineName}` : ''} config`;
+  assertKnownKeys(layers.file, fileName);
+  assertKnownKeys(layers.pipeline, pipelineName);
+  assertKnownKeys(layers.overrides, 'options');
+  const sets = applySets({}, layers.sets ?? []);
+  assertKnownKeys(sets, '--set');
+  const env = configFromEnv(layers.env ?? {});
+  const ordered: [string, unknown][] = [
+    [fileName, layers.file ?? {}],
+    [pipelineName, layers.pipeline ?? {}],
+    ['environment', env],
+    ['options', layers.overrides ?? {}],
+    ['--set/flags', sets],
+  ];
   let merged: Record<string, unknown> = {};
-  merged = deepMerge(merged, layers.file ?? {});
-  merged = deepMerge(merged, layers.pipeline ?? {});
-  merged = deepMerge(merged, layers.overrides ?? {});
-  merged = applySets(merged, layers.sets ?? []);
-  merged = deepMerge(merged, configFromEnv(layers.env ?? {}));
+  for (const [, layer] of ordered) merged = deepMerge(merged, layer);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const from = [...ordered].reverse().find(([, l]) => getPath(l, issue.path) !== undefined)?.[0];
+    const envName = from === 'environment' ? Object.entries(CONFIG_ENV).find(([n, p]) => p === issue.path.join('.') && layers.env?.[n])?.[0] : undefined;
+    throw new ConfigError(
+      `config: ${issue.path.join('.') || '(root)'}: ${issue.message}${from ? ` (set by ${envName ?? from})` : ''}`,
+    );
   }
   return parsed.data;
 }

@@ -28,6 +28,21 @@ export class PipelineError extends Error {
   }
 }
 
+/** A configuration value or key that is wrong (unknown key, bad value, conflicting flags). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The command line was used wrongly (missing argument, bad flag value). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Errors found before a run starts: exit code 2 (see README "Exit codes"). */
+export function isUsageOrInputError(err: unknown): boolean {
+  return err instanceof InputError || err instanceof PipelineError || err instanceof ConfigError || err instanceof UsageError;
+}
+
 /** A stage failed on one question. The runner records it and goes on with the batch. */
 export class StageError extends Error {
   override name = 'StageError';

@@ -3,6 +3,7 @@ import { PipelineError } from './errors.js';
 import type { PipelineSpec } from './pipeline-spec.js';
 import type { StageRegistry } from './registry.js';
 import type { AnyStage } from './stage.js';
+import { didYouMean } from './suggest.js';
 
 /** The implicit source node every pipeline has. */
 export const SAMPLE_NODE = 'sample';
@@ -57,9 +58,21 @@ export function compilePipeline(spec: PipelineSpec, registry: StageRegistry): Co
   for (const [name, node] of Object.entries(spec.nodes)) {
     const stage = stages.get(name)!;
     const file = fileOf(name);
+    // Every param must be known, also for stages whose schema would silently drop unknown keys (z.object).
+    const known = paramKeys(stage);
+    for (const key of Object.keys(node.params ?? {})) {
+      if (known.length && !known.includes(key)) {
+        throw new PipelineError(`unknown param "${key}" of stage ${stage.id}${didYouMean(key, known)}`, file, name, `params.${key}`);
+      }
+    }
     const parsed = stage.params.safeParse(node.params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
+      if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
+        const key = issue.keys[0]!;
+        const known = paramKeys(stage);
+        throw new PipelineError(`unknown param "${key}" of stage ${stage.id}${didYouMean(key, known)}`, file, name, `params.${key}`);
+      }
       throw new PipelineError(issue.message, file, name, ['params', ...issue.path.map(String)].join('.'));
     }
     for (const inputName of Object.keys(node.inputs ?? {})) {
@@ -128,6 +141,13 @@ export function compilePipeline(spec: PipelineSpec, registry: StageRegistry): Co
   };
   if (spec.description !== undefined) out.description = spec.description;
   return out;
+}
+
+/** Param names a stage accepts (its zod object's keys). */
+function paramKeys(stage: AnyStage): string[] {
+  let s: any = stage.params;
+  while (s?._zod?.def?.innerType) s = s._zod.def.innerType;
+  return s?._zod?.def?.shape ? Object.keys(s._zod.def.shape) : [];
 }
 
 function defaultBinding(inputName: string, kind: ArtifactKind, self: string, stages: Map<string, AnyStage>): string[] {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ArtifactKind, ArtifactTypes } from './artifacts.js';
+import type { Sample } from './artifacts.js';
 import type { RunContext, StageContext } from './context.js';
 
 /** One declared input of a stage: the artifact kind it accepts, and whether the pipeline may leave it unwired. */
@@ -39,9 +40,36 @@ export interface Stage<I extends InputSpecs = InputSpecs, O extends ArtifactKind
    * data file hash. Computed once per node and run; hashed into the cache key.
    */
   fingerprint?(params: P, ctx: RunContext): string | Promise<string>;
+  /**
+   * Pre-flight: check, before any question runs, every input this node will need (files named by data.json or params
+   * exist and parse, coverage of the run's questions, models resolvable, services configured). Return one finding per
+   * problem; never throw for an expected problem. Cheap enough to run before every batch; what it loads through
+   * `ctx.resources` is reused by the run. See `preflight` in src/core/preflight.ts.
+   */
+  check?(params: P, ctx: CheckContext): CheckFinding[] | Promise<CheckFinding[]>;
   run(inputs: InputValues<I>, params: P, ctx: StageContext): Promise<ArtifactTypes[O]>;
   /** Release what the stage holds (sessions, handles) at the end of a run. */
   dispose?(): Promise<void>;
+}
+
+/** One problem a pre-flight check found. The engine adds the node and stage. */
+export interface CheckFinding {
+  /** `error` refuses the run; `warning` is printed and the run goes on. */
+  severity: 'error' | 'warning';
+  /** The input concerned: a data.json key (`tags`, `examples.captions`), a param (`params.file`), a config key (`llm.model`). */
+  key: string;
+  /** What is wrong, with the numbers (e.g. "613 of 5,033 images have tags"). */
+  message: string;
+  /** What to do about it (e.g. "use pica-base-caption, or name a tags file"). */
+  fix?: string;
+}
+
+/** What a pre-flight check sees: the run's config, data sources and resources, and every question the run will answer. */
+export interface CheckContext extends Pick<RunContext, 'config' | 'data' | 'paths' | 'resources' | 'log'> {
+  /** Node being checked. */
+  node: string;
+  /** The questions of the run (after --limit). */
+  samples: readonly Sample[];
 }
 
 /** Untyped view used by the engine. */

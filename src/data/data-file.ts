@@ -48,15 +48,36 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   return out;
 }
 
+/** Appended to "file not found" errors for data files: where the data comes from. */
+export const DATA_HINT =
+  'download the data with "okvqa data fetch okvqa" (it writes a ready data.json), or write a data.json naming your files (README, "Quick start")';
+
+function withDataHint<T>(what: string | ((file: string | undefined) => string), load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof InputError && /file not found|cannot read images folder \(ENOENT\)/.test(err.message)) {
+      throw new InputError(`${err.message} (${typeof what === 'string' ? what : what(err.file)}); ${DATA_HINT}`);
+    }
+    throw err;
+  }
+}
+
+/** `data.json "questions"` for the key whose value is `file`. */
+function keyOf(data: DataSources, file: string | undefined): string {
+  const key = (['questions', 'annotations', 'images'] as const).find((k) => file !== undefined && data[k] === file);
+  return key ? `data.json "${key}"` : 'named in data.json';
+}
+
 export function loadDataFile(path: string): DataSources {
   const abs = resolve(path);
-  return resolveDataSources(parseWith(dataFileSchema, readJsonFile(abs), abs), dirname(abs));
+  return withDataHint('the data.json given with --data', () => resolveDataSources(parseWith(dataFileSchema, readJsonFile(abs), abs), dirname(abs)));
 }
 
 /** The samples a data.json describes (questions joined with answers when annotations are given). */
 export function loadSamples(data: DataSources): Sample[] {
   if (!data.questions) throw new InputError('data has no "questions" file');
-  return loadQuestionSet(data.questions, data.annotations, data.images, data.dataset);
+  return withDataHint((file) => keyOf(data, file), () => loadQuestionSet(data.questions!, data.annotations, data.images, data.dataset));
 }
 
 /**

@@ -4,7 +4,9 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensureDir } from '../core/ensure-dir.js';
+import { InputError } from '../core/errors.js';
 import { dirname, join } from 'node:path';
 import { packagePaths } from '../core/paths.js';
 
@@ -78,8 +80,8 @@ export class KnowledgeStore {
     readonly path: string,
     readonly readonly: boolean,
   ) {
-    if (readonly && !existsSync(path)) throw new Error(`knowledge base not found: ${path}`);
-    if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (readonly && !existsSync(path)) throw new InputError('knowledge base not found (build one with okvqa kb build)', path);
+    if (!readonly && path !== ':memory:') ensureDir(dirname(path), 'knowledge-base folder');
     this.db = new Database(path, { readonly, fileMustExist: readonly });
     try {
       this.checkLayout();

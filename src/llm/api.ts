@@ -1,4 +1,6 @@
 /** Library entry points behind `okvqa llm …`: one cached completion, and the Batch API workflow. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeRunContext, createRunContext } from '../api.js';
 import { Cache } from '../core/cache.js';
 import { cachePath, type Config } from '../core/config.js';
@@ -51,6 +53,11 @@ export function batchFolder(config: Config): string {
   return batchDir(config, { path: cachePath(config) });
 }
 
+/** Nothing to talk to the Batch API about: no queued requests and no batch submitted (so no API key is needed). */
+function nothingQueued(dir: string): boolean {
+  return !existsSync(join(dir, 'pending.jsonl')) && readState(dir).batches.length === 0;
+}
+
 /**
  * Submit what is queued. First the state of earlier batches is refreshed and finished ones collected, so the requests
  * of failed, expired or cancelled batches that got no answer are queued again and go out with this submit.
@@ -59,6 +66,7 @@ export async function batchSubmit(
   config: Config,
 ): Promise<{ dir: string; created: BatchRecord[]; requeued: BatchRecord[]; unsuccessful: CollectResult['unsuccessful'] }> {
   const dir = batchFolder(config);
+  if (nothingQueued(dir)) return { dir, created: [], requeued: [], unsuccessful: [] };
   const sdk = sdkFor(config);
   let requeued: BatchRecord[] = [];
   let unsuccessful: CollectResult['unsuccessful'] = [];
@@ -77,6 +85,7 @@ export async function batchSubmit(
 
 export async function batchStatus(config: Config, refresh = true): Promise<{ dir: string; batches: BatchRecord[] }> {
   const dir = batchFolder(config);
+  if (nothingQueued(dir)) return { dir, batches: [] };
   return { dir, batches: refresh ? await pollBatches(sdkFor(config), dir) : readState(dir).batches };
 }
 

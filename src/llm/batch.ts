@@ -5,7 +5,8 @@
  * `collectBatches` downloads finished outputs into the cache under the same keys; a rerun then answers from the cache
  * (with any backend). All state lives in `<dir>/state.json`, so every step can be resumed after an interruption.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { ensureDir } from '../core/ensure-dir.js';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
 import type { Cache } from '../core/cache.js';
@@ -72,7 +73,7 @@ export function readState(dir: string): BatchState {
 }
 
 function writeState(dir: string, state: BatchState): void {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'LLM batch folder');
   const p = join(dir, 'state.json');
   writeFileSync(`${p}.tmp`, JSON.stringify(state, null, 2));
   renameSync(`${p}.tmp`, p);
@@ -112,7 +113,7 @@ export class BatchCollector implements LlmClient {
     if (!this.keys.has(key)) {
       const { url, body } = toOpenAIBody(request);
       const line: BatchLine = { custom_id: key, method: 'POST', url, body };
-      mkdirSync(this.dir, { recursive: true });
+      ensureDir(this.dir, 'LLM batch folder');
       appendFileSync(join(this.dir, 'pending.jsonl'), `${JSON.stringify(line)}\n`);
       this.keys.add(key);
     }

@@ -3,7 +3,7 @@ import type { Config } from '../core/config.js';
 import type { RunContext, StageContext } from '../core/context.js';
 import { CacheMissError } from '../core/errors.js';
 import { hashValue } from '../core/hash.js';
-import { modelFingerprint, sourceFor } from '../models/hub.js';
+import { DEFAULT_LOCAL_MODEL, modelFingerprint, sourceFor } from '../models/hub.js';
 import { BatchCollector } from './batch.js';
 import { estimateTokens, Gate } from './gate.js';
 import { LocalClient } from './local.js';
@@ -14,7 +14,7 @@ import type { LlmClient, LlmRequest, LlmResponse } from './types.js';
 /** Completions model used with an OpenAI-compatible server when `llm.model` is unset (PICa used GPT-3 davinci). */
 export const DEFAULT_OPENAI_MODEL = 'davinci-002';
 /** Embedded backend's model when nothing is configured: a small instruct model with ONNX weights for transformers.js. */
-export const DEFAULT_LOCAL_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
+export { DEFAULT_LOCAL_MODEL };
 /** Generated tiny text-generation model used by the embedded backend in profile `tiny`. */
 export const TINY_LLM_ID = 'okvqa-tiny-llm/gpt2';
 

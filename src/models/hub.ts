@@ -37,6 +37,9 @@ export const DEFAULT_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze
   'text-generation': 'Xenova/gpt2',
 });
 
+/** The embedded LLM backend's model when nothing is configured (re-exported by src/llm/service.ts). */
+export const DEFAULT_LOCAL_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
+
 /** Generated random models (test/fixtures/models/<id>) that profile `tiny` uses for each role. */
 export const TINY_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze({
   clip: 'okvqa-tiny/clip',
@@ -199,6 +202,7 @@ export function loadOnce<T>(
       try {
         return await withTransformersEnv(source, () => load(source.location, pretrainedOptions(source, withWeights)));
       } catch (err) {
+        if (isNetworkError(err)) throw new HubUnreachableError(source, part, err);
         throw new Error(`loading ${part} for role "${source.role}" from ${describeSource(source)}: ${(err as Error).message}`, {
           cause: err,
         });
@@ -211,13 +215,49 @@ export function loadOnce<T>(
   );
 }
 
+/** A failed request that never reached a server (DNS, refused, reset, timeout): Node's fetch says only "fetch failed". */
+export function isNetworkError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)$/.test(code)) return true;
+    if (e instanceof Error && /^fetch failed$/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+function networkDetail(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof Error) parts.push((e as NodeJS.ErrnoException).code ?? e.message);
+  }
+  return [...new Set(parts)].join(': ');
+}
+
+/** The hub could not be reached to download a model: says so, and what to do instead. */
+export class HubUnreachableError extends Error {
+  override name = 'HubUnreachableError';
+  constructor(readonly source: ModelSource, part: string, cause: unknown) {
+    const llm = source.role === 'text-generation';
+    super(
+      `the Hugging Face hub is unreachable (${networkDetail(cause)}): cannot download the ${part} of ${source.id} (role "${source.role}"${llm ? ', the embedded LLM' : ''}). ` +
+        `Options: --profile tiny uses the bundled test models (random weights: for trying the tools, never for answers); ` +
+        `--offline with models.localDir (OKVQA_MODELS_DIR) naming a folder that holds ${source.id} in hub layout (<dir>/${source.id}/config.json, onnx/…); ` +
+        `or download ${source.id} once where the hub is reachable (it is kept in ${source.cacheDir}).` +
+        (llm ? ` The embedded LLM's default model is ${DEFAULT_LOCAL_MODEL}; to use a server instead set OPENAI_BASE_URL / OPENAI_API_KEY.` : ''),
+      { cause },
+    );
+  }
+}
+
 /** Offline, a hub model must already be in the model cache: fail early with a message that says what to do. */
 export function assertAvailableOffline(source: ModelSource): void {
   if (source.from !== 'hub' || !source.offline) return;
   if (existsSync(join(source.cacheDir, source.id, 'config.json'))) return;
   throw new Error(
     `models are offline and "${source.id}" (role "${source.role}") is not in the model cache ${source.cacheDir}: ` +
-      `run once with network access, or put the model in hub layout under models.localDir (OKVQA_MODELS_DIR)`,
+      `run once with network access, put the model in hub layout under models.localDir (OKVQA_MODELS_DIR), ` +
+      `or use --profile tiny for the bundled test models (random weights)` +
+      (source.role === 'text-generation' ? `; the embedded LLM's default model is ${DEFAULT_LOCAL_MODEL}` : ''),
   );
 }
 

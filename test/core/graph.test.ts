@@ -30,7 +30,7 @@ describe('pipeline compile and validate', () => {
 
   it('rejects bad params with the param path', () => {
     expect(() => compile('badparams', `nodes:\n  captions: { use: caption.toy }\n  candidates: { use: candidates.toy, params: { n: -1 } }\n  answer: { use: answer.toy }\n`)).toThrow(/badparams.yaml node "candidates" field "params.n": /);
-    expect(() => compile('extraparam', `nodes:\n  captions: { use: caption.toy }\n  candidates: { use: candidates.toy, params: { m: 1 } }\n  answer: { use: answer.toy }\n`)).toThrow(/node "candidates" field "params": .*m/);
+    expect(() => compile('extraparam', `nodes:\n  captions: { use: caption.toy }\n  candidates: { use: candidates.toy, params: { m: 1 } }\n  answer: { use: answer.toy }\n`)).toThrow(/node "candidates" field "params.m": unknown param "m" of stage candidates.toy \(did you mean n\?\)/);
   });
 
   it('rejects a missing input', () => {

@@ -54,13 +54,13 @@ describe('okvqa CLI: run prior end to end', () => {
 
   it('replay: a missing cache file is an error; a cache miss fails each question with a clear error', () => {
     const none = okvqa(['run', 'prior', '--data', data, '--out', join(tmp, 'replay-none'), '--cache', 'replay', '--no-progress'], { OKVQA_CACHE_PATH: join(tmp, 'absent.sqlite') });
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2); // input error before starting
     expect(none.stderr).toContain(`cache replay: no cache file at ${join(tmp, 'absent.sqlite')}`);
     expect(existsSync(join(tmp, 'absent.sqlite'))).toBe(false);
     const out = join(tmp, 'replay-miss');
     const r = okvqa(['run', 'prior', '--data', data, '--out', out, '--cache', 'replay', '--limit', '3', '--set', 'nodes.candidates.params.k=7', '--no-progress'], env);
     expect(r.stderr).toMatch(/failed ×3: candidates \(candidates.prior\): cache miss in replay mode/);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3); // some questions failed
   });
 
   it('--limit, --set on node params, --resume', () => {
@@ -83,7 +83,7 @@ describe('okvqa CLI: run prior end to end', () => {
     const s = okvqa(['stages', '--json']);
     expect(JSON.parse(s.stdout).map((x: { id: string }) => x.id)).toContain('candidates.prior');
     const bad = okvqa(['graph', 'nonexistent-pipeline']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no pipeline named "nonexistent-pipeline"/);
   });
 

@@ -96,6 +96,35 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(trace(join(tmp, 'run2')).every((q) => q.nodes.prompts.cached === true)).toBe(true);
   }, 120_000);
 
+  it('Ctrl-C: exit code 130, finished questions kept, --resume finishes the run with exit code 0', async () => {
+    server.requests.length = 0;
+    server.handler = async (body) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return completionReply(body, { text: ' yes' });
+    };
+    const out = join(tmp, 'interrupted');
+    const e = { ...env(), OKVQA_CACHE_PATH: join(tmp, 'cache-interrupt.sqlite') };
+    const args = ['run', 'pica-base-caption', '--data', dataPath, '--out', out, '--no-progress', '--concurrency', '1'];
+    const running = spawn(process.execPath, [join(ROOT, 'bin', 'okvqa.js'), ...args], { cwd: ROOT, env: { ...cleanEnv(), ...e } });
+    let stderr = '';
+    running.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => {
+      running.on('close', (c) => resolve(c));
+      const poll = setInterval(() => {
+        if (server.requests.length > 0) {
+          clearInterval(poll);
+          running.kill('SIGINT');
+        }
+      }, 50);
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: rerun with --resume/);
+    server.handler = (body) => completionReply(body, { text: ' yes' });
+    const again = await okvqa([...args, '--resume'], e);
+    expect(again.code).toBe(0);
+    expect(trace(out)).toHaveLength(3);
+  }, 60_000);
+
   it('a malformed response fails its question with a clear error; the batch goes on', async () => {
     server.requests.length = 0;
     server.handler = (body) =>
@@ -105,7 +134,7 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
       ['run', 'pica-base-caption', '--data', dataPath, '--out', out, '--no-progress'],
       { ...env(), OKVQA_CACHE_PATH: join(tmp, 'cache-malformed.sqlite') },
     );
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3); // some questions failed (README, "Exit codes")
     expect(r.stderr).toContain('pica-base-caption: 2 answered, 1 failed');
     expect(r.stderr).toMatch(/failed ×1: prompts \(prompt\.pica\): .*malformed LLM response: choices\[.\]\.text is not a string/);
     const failed = trace(out).find((q) => !q.ok);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveConfig } from '../../core/config.js';
 import { toGraphJson, toMermaid } from '../../core/graph.js';
 import { collect } from '../options.js';
 
@@ -10,6 +11,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'node param override, e.g. nodes.examples.params.shots=8 (repeatable)', collect, [])
     .action(async (ref: string, opts: { format: string; set: string[] }) => {
       const { loadPipeline } = await import('../../api.js');
+      resolveConfig({ sets: opts.set.filter((s) => !s.startsWith('nodes.')) }); // unknown config keys are errors here too
       const p = loadPipeline(ref, { sets: opts.set });
       if (opts.format === 'mermaid') process.stdout.write(toMermaid(p) + '\n');
       else if (opts.format === 'json') process.stdout.write(JSON.stringify(toGraphJson(p), null, 2) + '\n');

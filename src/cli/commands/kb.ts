@@ -1,24 +1,22 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../core/errors.js';
 import type { Command } from 'commander';
 import { packagePaths } from '../../core/paths.js';
 import type { SearchMode } from '../../knowledge/kb.js';
 import type { ApproximateKind } from '../../knowledge/search.js';
 import type { BuildProgress } from '../../knowledge/wikidata.js';
 import type { WordnetPos } from '../../knowledge/wordnet.js';
-import { configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
+import { configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 /** The knowledge modules (SQLite, usearch, ONNX Runtime) load only when a kb command runs. */
 const kbApi = () => import('../../knowledge/api.js');
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
+const MAX_MALFORMED_SHOWN = 10;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got "${v}"`);
-  return n;
-}
+const COUNT = { integer: true, min: 0 } as const;
 
 function out(json: boolean | undefined, value: unknown, human: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${human}\n`);
@@ -63,7 +61,7 @@ export function register(program: Command): void {
       if (flags.wordnet) {
         const pos = flags.pos?.split(',').map((s) => s.trim()) as WordnetPos[] | undefined;
         for (const p of pos ?? []) if (!(p in WORDNET_POS)) throw new Error(`--pos: unknown part of speech "${p}"`);
-        const limit = int('limit', flags.limit);
+        const limit = parseNumberFlag('limit', flags.limit, COUNT);
         const r = buildWordnet({
           out: flags.out,
           ...(pos ? { pos } : {}),
@@ -77,18 +75,39 @@ export function register(program: Command): void {
         flags.categories === 'all'
           ? ('all' as const)
           : loadCategories(flags.categories ?? join(packagePaths().knowledge, 'kat-categories.json'));
+      const existed = existsSync(flags.out);
+      let malformedShown = 0;
       const r = await buildWikidata({
         dump: flags.wikidata!,
         out: flags.out,
         categories,
-        onMalformed: (line, message) => err(`${flags.wikidata}:${line}: malformed line skipped: ${message}`),
+        onMalformed: (line, message) => {
+          if (++malformedShown <= MAX_MALFORMED_SHOWN) err(`${flags.wikidata}:${line}: malformed line skipped: ${message}`);
+          else if (malformedShown === MAX_MALFORMED_SHOWN + 1) err(`${flags.wikidata}: more malformed lines skipped (counted in the summary)`);
+        },
         ...(flags.quiet ? {} : { onProgress: (p: BuildProgress) => err(progressLine(p)) }),
       });
+      if (r.items === 0 && !r.resumedAfter) {
+        if (!existed) rmSync(flags.out, { force: true });
+        throw new InputError(
+          `not a Wikidata JSON dump: no entity found in ${fmt(r.lines)} lines (${fmt(r.malformed)} malformed). ` +
+            'Expected the official dump (latest-all.json.gz/.bz2: one entity object per line inside a JSON array) or a file in that layout',
+          flags.wikidata,
+        );
+      }
       out(
         flags.json,
         r,
         `wikidata: kept ${fmt(r.kept)} of ${fmt(r.items)} items (${fmt(r.inserted)} new; ${fmt(r.noEnglish)} without English label/description; ${fmt(r.malformed)} malformed lines)${r.resumedAfter ? `, resumed after line ${fmt(r.resumedAfter)}` : ''} in ${r.seconds.toFixed(1)} s → ${flags.out}`,
       );
+      if (r.kept === 0 && r.items > 0 && categories !== 'all') {
+        err(
+          `warning: none of the ${fmt(r.items)} items is an instance (P31) or subclass (P279) of the category classes` +
+            ` (${categories.map((c) => `${c.name} ${c.qid}`).join(', ')}) through the subclass hierarchy found in this file` +
+            ` (${fmt(r.classes)} classes reach a category). A sample or extract of a dump usually lacks that hierarchy;` +
+            ' use --categories all to keep every labelled, described item, or build from the full dump',
+        );
+      }
     });
 
   withConfigOptions(
@@ -107,8 +126,8 @@ export function register(program: Command): void {
       flags: ConfigOptions & { kb: string; model?: string; batch?: string; limit?: string; index: boolean; quiet?: boolean; json?: boolean },
     ) => {
       const config = configFromOptions(flags);
-      const batchSize = int('batch', flags.batch);
-      const limit = int('limit', flags.limit);
+      const batchSize = parseNumberFlag('batch', flags.batch, COUNT);
+      const limit = parseNumberFlag('limit', flags.limit, COUNT);
       let last = 0;
       const r = await (await kbApi()).kbEmbed(flags.kb, config, {
         ...(flags.model ? { model: flags.model } : {}),
@@ -195,7 +214,7 @@ export function register(program: Command): void {
       const query =
         flags.text !== undefined ? { text: flags.text } : flags.image !== undefined ? { image: flags.image } : { fts: flags.fts! };
       const r = await (await kbApi()).kbSearch(flags.kb, query, config, {
-        k: int('k', flags.k) ?? 10,
+        k: parseNumberFlag('k', flags.k, COUNT) ?? 10,
         mode,
         ...(flags.model ? { model: flags.model } : {}),
       });

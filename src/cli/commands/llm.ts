@@ -4,7 +4,7 @@ import type { BatchRecord } from '../../llm/batch.js';
 
 /** The LLM layer (openai, transformers.js) loads only when a command runs. */
 const llmApi = () => import('../../llm/api.js');
-import { collect, configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
+import { collect, configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface CompleteFlags extends ConfigOptions {
   maxTokens?: string;
@@ -21,12 +21,6 @@ interface BatchFlags extends ConfigOptions {
   json?: boolean;
 }
 
-function num(flag: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag} expects a non-negative number, got "${v}"`);
-  return n;
-}
 
 const UNSUCCESSFUL_STATES = new Set(['failed', 'expired', 'cancelled']);
 
@@ -57,8 +51,8 @@ export function register(program: Command): void {
     const config = configFromOptions(f);
     const r = await (await llmApi()).completePrompt(config, {
       prompt: prompt.replace(/\\n/g, '\n'),
-      maxTokens: num('max-tokens', f.maxTokens, 5),
-      temperature: num('temperature', f.temperature, 0),
+      maxTokens: parseNumberFlag('max-tokens', f.maxTokens, { integer: true, positive: true }) ?? 5,
+      temperature: parseNumberFlag('temperature', f.temperature, { min: 0 }) ?? 0,
       logprobs: f.logprobs !== false,
       stop: f.stop ?? ['\n', '<|endoftext|>'],
     });
@@ -71,7 +65,7 @@ export function register(program: Command): void {
       const r = await (await llmApi()).batchSubmit(configFromOptions(f));
       const lines = [
         ...r.requeued.map((b) => `${b.id} ended ${b.status}: ${b.error ?? 'no reason given'} — ${b.requeued} of its ${b.requests} requests queued again`),
-        ...(r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`) : [`nothing queued in ${r.dir}`]),
+        ...(r.created.length ? r.created.map((b) => `${b.id}: ${b.requests} requests to ${b.endpoint} (${b.status})`) : [`nothing queued in ${r.dir} (a run with llm.backend=batch queues requests)`]),
       ];
       out(f.json, r, lines.join('\n'));
     },
@@ -79,7 +73,7 @@ export function register(program: Command): void {
   withConfigOptions(batch.command('status').description('refresh and show the state of submitted batches').option('--json', 'JSON output')).action(
     async (f: BatchFlags) => {
       const r = await (await llmApi()).batchStatus(configFromOptions(f));
-      out(f.json, r, r.batches.map(describeBatch).join('\n') || `no batches in ${r.dir}`);
+      out(f.json, r, r.batches.map(describeBatch).join('\n') || `nothing queued and no batches in ${r.dir} (a run with llm.backend=batch queues requests; then okvqa llm batch submit)`);
       if (r.batches.some((b) => UNSUCCESSFUL_STATES.has(b.status) && !b.requeuedAt)) process.exitCode = 1;
     },
   );
@@ -92,8 +86,8 @@ export function register(program: Command): void {
       .option('--timeout <s>', 'give up waiting after this many seconds')
       .option('--json', 'JSON output'),
   ).action(async (f: BatchFlags) => {
-    const opts: Parameters<typeof batchCollect>[1] = { wait: !!f.wait, intervalMs: num('interval', f.interval, 30) * 1000 };
-    if (f.timeout !== undefined) opts.timeoutMs = num('timeout', f.timeout, 0) * 1000;
+    const opts: Parameters<typeof batchCollect>[1] = { wait: !!f.wait, intervalMs: (parseNumberFlag('interval', f.interval, { min: 0 }) ?? 30) * 1000 };
+    if (f.timeout !== undefined) opts.timeoutMs = (parseNumberFlag('timeout', f.timeout, { min: 0 }) ?? 0) * 1000;
     const r = await (await llmApi()).batchCollect(configFromOptions(f), opts);
     const lines = [
       `stored ${r.stored} responses from ${r.batches} batches${r.failed.length ? `; ${r.failed.length} failed (they are queued again on rerun)` : ''}`,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { DetectOptions } from '../../models/detector.js';
-import { configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
+import { configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface DetectFlags extends ConfigOptions {
   detector?: string;
@@ -18,12 +18,6 @@ interface EmbedFlags extends ConfigOptions {
   json?: boolean;
 }
 
-function number(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} expects a number, got "${v}"`);
-  return n;
-}
 
 /** Registers `okvqa detect` and `okvqa embed`. */
 export function register(program: Command): void {
@@ -48,9 +42,9 @@ export function register(program: Command): void {
       opts.task = flags.task;
     }
     if (flags.classes) opts.classes = flags.classes.split(',').map((s) => s.trim()).filter(Boolean);
-    const threshold = number('threshold', flags.threshold);
+    const threshold = parseNumberFlag('threshold', flags.threshold, { min: 0 });
     if (threshold !== undefined) opts.threshold = threshold;
-    const max = number('max', flags.max);
+    const max = parseNumberFlag('max', flags.max, { integer: true, positive: true });
     if (max !== undefined) opts.maxDetections = max;
     const { detectImageFile } = await import('../../models/vision-api.js'); // model libraries load only when used
     const found = await detectImageFile(image, config, opts);

@@ -6,6 +6,7 @@ import { getPoolSamples } from '../../data/example-pool.js';
 import { normalizeAnswer } from '../../eval/normalize.js';
 import { TfidfIndex } from '../../text/tfidf.js';
 import { fileIdentity } from '../../core/file-identity.js';
+import { checkExamplePool } from '../checks.js';
 
 interface PriorIndex {
   tfidf: TfidfIndex;
@@ -52,6 +53,7 @@ export const candidatesPrior = defineStage({
     top: z.number().int().positive().default(10),
   }),
   fingerprint: (_p, ctx) => [fileIdentity(ctx.data.examples?.questions), fileIdentity(ctx.data.examples?.annotations)].join('|'),
+  check: (_p, ctx) => checkExamplePool(ctx, { captions: false, images: false }),
   async run({ sample, captions, tags }, params, ctx) {
     const index = await buildIndex(ctx);
     const hits = index.tfidf.search(sample.question, params.k, (i) => index.questionIds[i] === sample.questionId);

@@ -3,6 +3,7 @@ import { defineStage } from '../../core/stage.js';
 import { InputError } from '../../core/errors.js';
 import { loadCaptions } from '../../data/captions.js';
 import { keyedMap, requirePath } from './text-file.js';
+import { checkTextMap } from '../checks.js';
 
 export const captionFile = defineStage({
   id: 'caption.file',
@@ -20,6 +21,8 @@ export const captionFile = defineStage({
     required: z.boolean().default(true),
   }),
   cache: false,
+  check: (params, ctx) =>
+    checkTextMap(ctx, { kind: 'captions', path: params.file ?? ctx.data.captions, paramFile: !!params.file, key: params.key, required: params.required, load: (p) => loadCaptions(p, 'file') }),
   async run({ sample }, params, ctx) {
     const path = requirePath(params.file ?? ctx.data.captions, 'captions');
     const { map, keying } = await keyedMap(ctx, 'captions', path, params.key, (p) => loadCaptions(p, 'file'));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { captionerFingerprint, captionerSource, captionImages } from '../../models/captioner.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
+import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   model: z.string().optional(),
@@ -18,8 +19,9 @@ export const captionModel = defineStage({
   output: 'captions',
   params,
   fingerprint: (p, ctx) => captionerFingerprint(ctx, p.model),
+  check: (p, ctx) => [...checkImages(ctx), ...checkModel(ctx, 'captioner', p.model)],
   async run({ sample }, p, ctx) {
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const opts = { maxNewTokens: p.maxNewTokens, numBeams: p.numBeams, ...(p.model ? { model: p.model } : {}) };
     const [text] = await captionImages([img.image], ctx, opts);
     if (!text) throw new Error(`captioner returned an empty caption for ${img.path}`);

@@ -7,7 +7,7 @@ export type KeyParam = 'auto' | MapKeying;
 
 /** Load a caption/tag map once per run and decide (once) whether it is keyed by image or question id. */
 export async function keyedMap<T>(
-  ctx: RunContext,
+  ctx: Pick<RunContext, 'resources' | 'data'>,
   kind: string,
   path: string,
   key: KeyParam,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint, embedImages, embedTexts } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
+import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** What to embed: the whole image, or the question text. */
@@ -21,13 +22,14 @@ export const embedClip = defineStage({
   output: 'embedding',
   params,
   fingerprint: (p, ctx) => clipFingerprint(ctx, p.model),
+  check: (p, ctx) => [...(p.of === 'image' ? checkImages(ctx) : []), ...checkModel(ctx, 'clip', p.model)],
   async run({ sample }, p, ctx) {
     const opts = p.model ? { model: p.model } : {};
     if (p.of === 'question') {
       const [v] = await embedTexts([p.template.replaceAll('{}', sample.question)], ctx, opts);
       return v!;
     }
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const [v] = await embedImages([img.image], ctx, { ...opts, keys: [img.hash] });
     return v!;
   },

@@ -3,6 +3,7 @@ import { mulberry32, seedFor } from '../../core/random.js';
 import { defineStage } from '../../core/stage.js';
 import { captionDraw, getExamplePool, toExample } from './pool.js';
 import { selectorParams } from './params.js';
+import { checkExamplePool } from '../checks.js';
 
 /** `n` distinct indices out of `size` (partial Fisher–Yates). */
 export function sampleDistinct(size: number, n: number, rand: () => number): number[] {
@@ -22,6 +23,7 @@ export const examplesRandom = defineStage({
   output: 'examples',
   params: z.object(selectorParams),
   fingerprint: async (_p, ctx) => `seed=${ctx.config.seed};pool=${(await getExamplePool(ctx)).hash}`,
+  check: (_p, ctx) => checkExamplePool(ctx, { captions: true, images: false }),
   async run({ sample }, params, ctx) {
     const pool = await getExamplePool(ctx);
     const candidates = pool.items.filter((it) => it.questionId !== sample.questionId);

@@ -7,6 +7,7 @@ import { loadImage, sampleImagePath } from '../image/load.js';
 import { poolImageFeatures, poolQuestionFeatures, poolTfidf, requirePoolImages, similarities } from './features.js';
 import { captionDraw, getExamplePool, toExample, topK, type ExamplePool } from './pool.js';
 import { selectorParams } from './params.js';
+import { checkExamplePool, checkImages, checkModel } from '../checks.js';
 
 function pick(pool: ExamplePool, scores: Float64Array, n: number, questionId: string, fmt: Parameters<typeof toExample>[1], seed: number): Example[] {
   // PICa: similarity.argsort()[-n:][::-1] — the n most similar, most similar first; prompt k takes k*shots…k*shots+shots-1.
@@ -31,6 +32,7 @@ export const examplesQuestionSim = defineStage({
   params: z.object({ ...selectorParams, encoder: z.enum(['clip', 'tfidf']).default('clip'), model: z.string().optional() }),
   fingerprint: async (p, ctx) =>
     `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}${pickSeed(p, ctx)}`,
+  check: (p, ctx) => [...checkExamplePool(ctx, { captions: true, images: false }), ...(p.encoder === 'clip' ? checkModel(ctx, 'clip', p.model) : [])],
   async run({ sample }, params, ctx) {
     const pool = await getExamplePool(ctx);
     const n = params.shots * params.ensemble;
@@ -57,10 +59,11 @@ export const examplesClipSim = defineStage({
   output: 'examples',
   params: z.object({ ...selectorParams, model: z.string().optional() }),
   fingerprint: async (p, ctx) => `pool=${(await getExamplePool(ctx)).hash};${clipFingerprint(ctx, p.model)}${pickSeed(p, ctx)}`,
+  check: (p, ctx) => [...checkExamplePool(ctx, { captions: true, images: true }), ...checkImages(ctx), ...checkModel(ctx, 'clip', p.model)],
   async run({ sample }, params, ctx) {
     const pool = await getExamplePool(ctx);
     const opts = params.model ? { model: params.model } : {};
-    const imagePath = sampleImagePath(sample);
+    const imagePath = sampleImagePath(sample, ctx.data.images);
     requirePoolImages(pool);
     const [qFeats, iFeats] = await Promise.all([
       poolQuestionFeatures(ctx, pool, params.model),
@@ -100,6 +103,7 @@ export const examplesAnswerAware = defineStage({
   }),
   fingerprint: async (p, ctx) =>
     `pool=${(await getExamplePool(ctx)).hash};${p.encoder === 'clip' ? clipFingerprint(ctx, p.model) : 'tfidf'}${pickSeed(p, ctx)}`,
+  check: (p, ctx) => [...checkExamplePool(ctx, { captions: true, images: false }), ...(p.encoder === 'clip' ? checkModel(ctx, 'clip', p.model) : [])],
   async run({ sample, candidates }, params, ctx) {
     const pool = await getExamplePool(ctx);
     let scores: Float64Array;

@@ -9,6 +9,8 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { Sample } from '../../core/artifacts.js';
 import type { RunContext } from '../../core/context.js';
 import { InputError } from '../../core/errors.js';
+import { cocoFileNames } from '../../data/coco.js';
+import { join } from 'node:path';
 
 export interface ImageLimits {
   /** Largest accepted width or height, in pixels. */
@@ -108,12 +110,21 @@ export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string
   return lru.get(path, () => readImage(path));
 }
 
-/** The image path of a sample, or an error naming the question. */
-export function sampleImagePath(sample: Sample): string {
-  if (!sample.imagePath) {
-    throw new InputError(
-      `question ${sample.questionId} (image ${sample.imageId}) has no image path: give an images folder in data.json`,
+/**
+ * The image path of a sample, or an error naming the question. `imagesFolder` (data.json "images") tells a file missing
+ * from the folder apart from a run that names no folder at all.
+ */
+export function sampleImagePath(sample: Sample, imagesFolder?: string): string {
+  if (sample.imagePath) return sample.imagePath;
+  if (imagesFolder) {
+    const [expected, ...others] = cocoFileNames(sample.imageId);
+    throw new ImageError(
+      `image file missing: question ${sample.questionId} needs COCO image ${sample.imageId}, which is not in the images folder ${imagesFolder} ` +
+        `(looked for ${expected}, ${others.join(', ')}, in the folder and one level down)`,
+      join(imagesFolder, expected!),
     );
   }
-  return sample.imagePath;
+  throw new InputError(
+    `question ${sample.questionId} (image ${sample.imageId}) has no image path: give an images folder in data.json ("images")`,
+  );
 }

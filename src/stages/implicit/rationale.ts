@@ -5,6 +5,7 @@ import { defineStage } from '../../core/stage.js';
 import { scoreTokens } from '../../llm/pica.js';
 import { allOrAbort, completeCached, llmFingerprint } from '../../llm/service.js';
 import { loadTemplate, renderTemplate } from '../../llm/template.js';
+import { checkLlm } from '../checks.js';
 
 /** Distinct non-empty answers of the PICa prompts, best summed log-probability first (then by vote count). */
 export function candidateAnswers(prompts: readonly PromptResult[]): { answer: string; logprob: number | null; votes: number }[] {
@@ -41,6 +42,7 @@ export const implicitRationale = defineStage({
     stop: z.array(z.string()).default(['\n', '<|endoftext|>']),
   }),
   fingerprint: (p, ctx) => `template=${sha256(loadTemplate(ctx.paths, p.template))};${llmFingerprint(ctx)}`,
+  check: (_p, ctx) => checkLlm(ctx),
   async run({ sample, prompts }, params, ctx) {
     const template = loadTemplate(ctx.paths, params.template);
     const cands = candidateAnswers(prompts).slice(0, params.maxCandidates);

@@ -5,6 +5,7 @@ import { defineStage } from '../../core/stage.js';
 import { examplesForPrompt, imageContext, PICA_REQUEST, processAnswer, scoreTokens } from '../../llm/pica.js';
 import { allOrAbort, completeCached, llmFingerprint } from '../../llm/service.js';
 import { loadTemplate, renderTemplate } from '../../llm/template.js';
+import { checkLlm } from '../checks.js';
 
 export const promptParams = z.object({
   /** Template name in prompts/ (pica, revive) or a path. */
@@ -36,6 +37,7 @@ export const promptPica = defineStage({
   output: 'prompts',
   params: promptParams,
   fingerprint: (p, ctx) => `template=${sha256(loadTemplate(ctx.paths, p.template))};${llmFingerprint(ctx)}`,
+  check: (_p, ctx) => checkLlm(ctx),
   async run({ sample, captions, tags, examples }, params, ctx) {
     const need = params.shots * params.ensemble;
     if (examples.length < need) {

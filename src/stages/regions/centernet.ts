@@ -5,6 +5,7 @@ import { centernetFingerprint, detectCenterNet } from '../../models/centernet.js
 import { clipFingerprint } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
+import { checkImages } from '../checks.js';
 
 const params = z.object({
   threshold: z.number().min(0).max(1).default(0.2),
@@ -24,8 +25,9 @@ export const regionsCenternet = defineStage({
   output: 'regions',
   params,
   fingerprint: (p, ctx) => `${centernetFingerprint()}|${p.embed ? clipFingerprint(ctx, p.model) : ''}`,
+  check: (_p, ctx) => checkImages(ctx),
   async run({ sample }, p, ctx) {
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const dets = await detectCenterNet(img.image, ctx, { threshold: p.threshold, iou: p.iou, maxDetections: p.maxRegions });
     const whole = p.includeWhole ? [{ box: { xmin: 0, ymin: 0, xmax: img.width, ymax: img.height }, source: 'image' as const }] : [];
     const regions = finalizeRegions([...whole, ...dets.map((d) => ({ ...d, source: 'detector' as const }))]);

@@ -10,6 +10,7 @@ import { clipFingerprint } from '../../models/clip.js';
 import { detect, detectorFingerprint } from '../../models/detector.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
+import { checkFile, checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Hub id, model directory or `centernet`; default: the configured `detector` / `object-detector` model. */
@@ -49,8 +50,14 @@ export const regionsDetector = defineStage({
   params,
   fingerprint: (p, ctx) =>
     JSON.stringify([detectorFingerprint(ctx, p), classesOf(p), p.embed ? clipFingerprint(ctx, p.clipModel) : '']),
+  check: (p, ctx) => [
+    ...checkImages(ctx),
+    ...(p.model === 'centernet' ? [] : checkModel(ctx, p.task === 'object-detection' ? 'object-detector' : 'detector', p.model)),
+    ...(p.classesFile ? checkFile('params.classesFile', p.classesFile, '') : []),
+    ...(p.embed ? checkModel(ctx, 'clip', p.clipModel) : []),
+  ],
   async run({ sample }, p, ctx) {
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const opts: Parameters<typeof detect>[2] = { task: p.task, classes: classesOf(p), iou: p.iou, maxDetections: p.maxRegions };
     if (p.model) opts.model = p.model;
     if (p.threshold !== undefined) opts.threshold = p.threshold;

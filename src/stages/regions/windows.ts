@@ -5,6 +5,7 @@ import { clipFingerprint } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
 import { slidingWindows } from './geometry.js';
+import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Window side (fraction of the shorter image side when ≤ 1, else pixels) and stride (same units; default side/2). */
@@ -26,8 +27,9 @@ export const regionsWindows = defineStage({
   output: 'regions',
   params,
   fingerprint: (p, ctx) => (p.embed ? clipFingerprint(ctx, p.model) : ''),
+  check: (p, ctx) => [...checkImages(ctx), ...(p.embed ? checkModel(ctx, 'clip', p.model) : [])],
   async run({ sample }, p, ctx) {
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const boxes = slidingWindows(img.width, img.height, p.windows, p.includeWhole);
     const regions = finalizeRegions(
       boxes.map((box, i) => ({ box, source: i === 0 && p.includeWhole ? ('image' as const) : ('window' as const) })),

@@ -13,6 +13,7 @@ import { clipFingerprint, clipSource } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions } from '../regions/common.js';
 import { mergeRegionHits } from './merge.js';
+import { checkKnowledgeBase, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Entities per region. */
@@ -53,13 +54,14 @@ export const retrieveEntities = defineStage({
   output: 'passages',
   params,
   fingerprint: (p, ctx) => `${clipFingerprint(ctx, p.model)}|${kbFingerprint(kbPathOf(ctx))}`,
+  check: (p, ctx) => [...checkKnowledgeBase(ctx, p.model), ...checkModel(ctx, 'clip', p.model)],
   async run({ sample, regions }, p, ctx) {
     if (regions.length === 0) return [];
     const model = clipSource(ctx, p.model).id;
     let embedded: Region[] = regions;
     const missing = regions.some((r) => !r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model));
     if (missing) {
-      const img = await loadImage(ctx, sampleImagePath(sample));
+      const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
       // Match by position, not id: regions joined from several nodes (`[objects, windows]`) repeat ids.
       const todoAt = regions.flatMap((r, i) => (!r.embedding || (r.embeddingModel !== undefined && r.embeddingModel !== model) ? [i] : []));
       const done = await embedRegions(todoAt.map((i) => regions[i]!), img, ctx, p.model);

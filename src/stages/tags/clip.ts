@@ -14,6 +14,7 @@ import { loadImage, sampleImagePath } from '../image/load.js';
 import { cropKey } from '../regions/common.js';
 import { cropImage } from '../regions/geometry.js';
 import { loadVocabulary, vocabularyPath } from './vocabulary.js';
+import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Vocabulary file (default knowledge/tag-vocabulary.txt). */
@@ -84,9 +85,10 @@ export const tagsClip = defineStage({
     }
     return `${clipFingerprint(ctx, p.model)}|${content}`;
   },
+  check: (p, ctx) => [...checkImages(ctx), ...checkModel(ctx, 'clip', p.model)],
   async run({ sample, regions }, p, ctx) {
     const vocab = await vocabEmbeddings(ctx, p);
-    const img = await loadImage(ctx, sampleImagePath(sample));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
     const opts = p.model ? { model: p.model } : {};
     if (!regions || regions.length === 0) {
       const [v] = await embedImages([img.image], ctx, { ...opts, keys: [img.hash] });

@@ -3,6 +3,7 @@ import { defineStage } from '../../core/stage.js';
 import { InputError } from '../../core/errors.js';
 import { loadTags } from '../../data/captions.js';
 import { keyedMap, requirePath } from '../caption/text-file.js';
+import { checkTextMap } from '../checks.js';
 
 export const tagsFile = defineStage({
   id: 'tags.file',
@@ -21,6 +22,8 @@ export const tagsFile = defineStage({
     required: z.boolean().default(false),
   }),
   cache: false,
+  check: (params, ctx) =>
+    checkTextMap(ctx, { kind: 'tags', path: params.file ?? ctx.data.tags, paramFile: !!params.file, key: params.key, required: params.required, load: loadTags }),
   async run({ sample }, params, ctx) {
     const path = requirePath(params.file ?? ctx.data.tags, 'tags');
     const { map, keying } = await keyedMap(ctx, 'tags', path, params.key, loadTags);
