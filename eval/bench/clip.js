@@ -19,7 +19,7 @@ import { resolveConfig } from '../../dist/core/config.js';
 import { createModelContext } from '../../dist/models/context.js';
 import { embedImages } from '../../dist/models/clip.js';
 import { fastPixelValues } from '../../dist/models/clip-pixels.js';
-import { readImage } from '../../dist/stages/image/load.js';
+import { readImage } from '../../dist/image/load.js';
 import { arg, median, report, root } from './_util.js';
 
 const size = arg('size', 'base');

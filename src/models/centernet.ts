@@ -14,7 +14,7 @@ import type { RawImage } from '@huggingface/transformers';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import type { Box } from '../core/artifacts.js';
 import type { RunContext } from '../core/context.js';
-import { clampBox, nms } from '../stages/regions/geometry.js';
+import { clampBox, nms } from '../image/geometry.js';
 import { initTfjsWasm } from './tfjs.js';
 
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@
  */
 import { pipeline, type RawImage } from '@huggingface/transformers';
 import type { RunContext } from '../core/context.js';
-import { clampBox, nms } from '../stages/regions/geometry.js';
+import { clampBox, nms } from '../image/geometry.js';
 import { CENTERNET_ID, COCO80, detectCenterNet, type Detection } from './centernet.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from './hub.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRunContext, createRunContext, loadPipeline } from '../../src/api.js';
+import { closeRunContext, createRunContext, loadPipeline } from '../../src/answerer.js';
 import { runBatch } from '../../src/core/batch.js';
 import { resolveConfig } from '../../src/core/config.js';
 import { loadSamples } from '../../src/data/data-file.js';

@@ -1,7 +1,7 @@
 import { CLIPTextModelWithProjection, RawImage } from '@huggingface/transformers';
 import { describe, expect, it, vi } from 'vitest';
 import { dot, embedImages, embedTexts } from '../../src/models/clip.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { COFFEE, makeCtx, tiny } from './helpers.js';
 
 const norm = (v: number[]) => Math.sqrt(dot(v, v));

@@ -8,7 +8,7 @@ import type { WordnetPos } from '../../knowledge/wordnet.js';
 import { configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
 
 /** The knowledge modules (SQLite, usearch, ONNX Runtime) load only when a kb command runs. */
-const kbApi = () => import('../../knowledge/api.js');
+const kbApi = () => import('../../knowledge/kb-file.js');
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

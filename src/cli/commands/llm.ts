@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { batchCollect } from '../../llm/api.js';
+import type { batchCollect } from '../../llm/prompt-and-batch.js';
 
 /** The LLM layer (openai, transformers.js) loads only when a command runs. */
-const llmApi = () => import('../../llm/api.js');
+const llmApi = () => import('../../llm/prompt-and-batch.js');
 import { collect, configFromOptions, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface CompleteFlags extends ConfigOptions {

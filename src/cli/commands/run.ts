@@ -52,7 +52,7 @@ export function register(program: Command): void {
     if (concurrency) sets.push(`concurrency=${concurrency}`);
     const limit = positiveInt(opts.limit, '--limit');
     // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
-    const { closeRunContext, createRunContext, loadPipeline } = await import('../../api.js');
+    const { closeRunContext, createRunContext, loadPipeline } = await import('../../answerer.js');
     const { runBatch } = await import('../../core/batch.js');
     const { loadDataFile, loadSamples } = await import('../../data/data-file.js');
 

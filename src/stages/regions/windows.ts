@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
-import { slidingWindows } from './geometry.js';
+import { slidingWindows } from '../../image/geometry.js';
 
 const params = z.object({
   /** Window side (fraction of the shorter image side when ≤ 1, else pixels) and stride (same units; default side/2). */

@@ -2,7 +2,7 @@
 import type { Config } from '../core/config.js';
 import { clipSource, embedImages, embedTexts } from '../models/clip.js';
 import { createModelContext } from '../models/context.js';
-import { readImage } from '../stages/image/load.js';
+import { readImage } from '../image/load.js';
 import { embedKb, type EmbedKbOptions, type EmbedKbResult } from './embed.js';
 import { EXACT_UP_TO, KnowledgeBase, type SearchMode } from './kb.js';
 import { DEFAULT_APPROXIMATE, type ApproximateKind } from './search.js';

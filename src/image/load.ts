@@ -2,13 +2,13 @@
  * Reading images for the vision stages, with errors that name the image: missing file, not an image,
  * truncated/corrupt data, absurd dimensions. Decoding uses sharp (libvips), which transformers.js also uses.
  */
-import { sha256 } from '../../core/hash.js';
+import { sha256 } from '../core/hash.js';
 import { readFile, stat } from 'node:fs/promises';
 import { RawImage } from '@huggingface/transformers';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import type { Sample } from '../../core/artifacts.js';
-import type { RunContext } from '../../core/context.js';
-import { InputError } from '../../core/errors.js';
+import type { Sample } from '../core/artifacts.js';
+import type { RunContext } from '../core/context.js';
+import { InputError } from '../core/errors.js';
 
 export interface ImageLimits {
   /** Largest accepted width or height, in pixels. */

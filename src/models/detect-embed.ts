@@ -2,8 +2,8 @@
 import type { Box } from '../core/artifacts.js';
 import { Cache } from '../core/cache.js';
 import type { Config } from '../core/config.js';
-import { readImage } from '../stages/image/load.js';
-import { roundBox } from '../stages/regions/geometry.js';
+import { readImage } from '../image/load.js';
+import { roundBox } from '../image/geometry.js';
 import { clipSource, dot, embedImages, embedTexts } from './clip.js';
 import { createModelContext } from './context.js';
 import { detect, type DetectOptions } from './detector.js';
