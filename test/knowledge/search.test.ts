@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packagePaths } from '../../src/core/paths.js';
 import { KnowledgeBase } from '../../src/knowledge/kb.js';
-import { knnModelBytes } from '../../src/knowledge/gemm.js';
+import { knnModelBytes } from '../../src/knowledge/vector/gemm.js';
 import {
   decodeIvfLayout,
   encodeIvfLayout,

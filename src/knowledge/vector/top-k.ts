@@ -1,0 +1,31 @@
+import type { Hit } from './types.js';
+
+/** Keep the k best (score, row) pairs seen: arrays sorted best first. */
+export class TopK {
+  readonly scores: Float32Array;
+  readonly rows: Int32Array;
+  n = 0;
+  constructor(readonly k: number) {
+    this.scores = new Float32Array(k);
+    this.rows = new Int32Array(k);
+  }
+  get threshold(): number {
+    return this.n < this.k ? -Infinity : this.scores[this.k - 1]!;
+  }
+  push(score: number, row: number): void {
+    if (this.n === this.k && score <= this.scores[this.k - 1]!) return;
+    let i = this.n < this.k ? this.n++ : this.k - 1;
+    while (i > 0 && this.scores[i - 1]! < score) {
+      this.scores[i] = this.scores[i - 1]!;
+      this.rows[i] = this.rows[i - 1]!;
+      i--;
+    }
+    this.scores[i] = score;
+    this.rows[i] = row;
+  }
+  hits(): Hit[] {
+    const out: Hit[] = [];
+    for (let i = 0; i < this.n; i++) out.push({ row: this.rows[i]!, score: this.scores[i]! });
+    return out;
+  }
+}
