@@ -1,5 +1,5 @@
 /** Library entry points behind `okvqa llm …`: one cached completion, and the Batch API workflow. */
-import { closeRunContext, createRunContext } from '../answerer.js';
+import { closeRunContext, createRunContext } from '../run-context.js';
 import { Cache } from '../core/cache.js';
 import { cachePath, type Config } from '../core/config.js';
 import type { StageContext, Usage } from '../core/context.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeRunContext, createRunContext, loadPipeline } from '../../src/answerer.js';
-import { runBatch } from '../../src/core/batch.js';
+import { runPipeline as runBatch } from '../../src/answerer.js';
 import { resolveConfig } from '../../src/core/config.js';
 import { loadSamples } from '../../src/data/data-file.js';
 import { completionReply, TestLlmServer } from './server.js';

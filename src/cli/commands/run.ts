@@ -52,8 +52,7 @@ export function register(program: Command): void {
     if (concurrency) sets.push(`concurrency=${concurrency}`);
     const limit = positiveInt(opts.limit, '--limit');
     // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
-    const { closeRunContext, createRunContext, loadPipeline } = await import('../../answerer.js');
-    const { runBatch } = await import('../../core/batch.js');
+    const { closeRunContext, createRunContext, loadPipeline, runPipeline } = await import('../../answerer.js');
     const { loadDataFile, loadSamples } = await import('../../data/data-file.js');
 
     const pipeline = loadPipeline(ref, { sets });
@@ -78,7 +77,7 @@ export function register(program: Command): void {
     let lastLogged = 0;
     try {
       bar?.start(samples.length, 0, { failed: 0 });
-      const summary = await runBatch({
+      const summary = await runPipeline({
         pipeline,
         samples,
         ctx,
