@@ -1,3 +1,4 @@
+/** Exact search in plain JS: a blocked scan, each block of rows read once for the whole query batch. */
 import { TopK } from './top-k.js';
 import { checkShape, type Hit } from './types.js';
 

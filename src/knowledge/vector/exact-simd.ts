@@ -1,3 +1,4 @@
+/** Exact search with usearch's SIMD kernels (exactSearch), the fastest single-query scan here. */
 import usearch from 'usearch';
 import { checkShape, type Hit } from './types.js';
 

@@ -1,3 +1,7 @@
+/**
+ * Exact (brute-force) search behind the VectorIndex interface: `gemm` (ONNX Runtime matrix product, batches), `simd`
+ * (usearch's SIMD kernels, single queries), `js` (plain JS), `auto` = simd for one query, gemm for a batch.
+ */
 import { exactSearchJs } from './exact-js.js';
 import { simdSearch } from './exact-simd.js';
 import { GemmSearcher } from './gemm.js';
@@ -19,8 +23,16 @@ export class ExactIndex implements VectorIndex {
     this.size = data.length / dim;
   }
 
-  /** simd / js search without the event loop (one query, or when no ONNX Runtime session is wanted). */
+  /**
+   * Search without the event loop: `js` scans in JS, `simd` and `auto` use the SIMD kernel. `gemm` is an ONNX Runtime
+   * session, which only runs asynchronously: it is refused here (use `search`) rather than silently replaced.
+   */
   searchSync(queries: Float32Array, k: number): Hit[][] {
+    if (this.impl === 'gemm') throw new Error('exact-gemm runs on ONNX Runtime, which is asynchronous: use search(), not searchSync()');
+    return this.scan(queries, k);
+  }
+
+  private scan(queries: Float32Array, k: number): Hit[][] {
     if (this.impl === 'js') return exactSearchJs(this.data, this.dim, queries, k);
     const nq = checkShape(queries, this.dim);
     return simdSearch(this.data, this.dim, queries, k, nq === 1 ? 1 : this.threads);
@@ -29,7 +41,8 @@ export class ExactIndex implements VectorIndex {
   async search(queries: Float32Array, k: number): Promise<Hit[][]> {
     const nq = checkShape(queries, this.dim);
     const useGemm = this.impl === 'gemm' || (this.impl === 'auto' && nq > 1);
-    if (!useGemm || this.size === 0 || k <= 0) return this.searchSync(queries, k);
+    if (this.size === 0 || k <= 0) return Array.from({ length: nq }, () => []);
+    if (!useGemm) return this.scan(queries, k);
     this.gemm ??= GemmSearcher.create(this.data, this.dim, this.threads || undefined);
     const { values, indices, kk } = await (await this.gemm).search(queries, k);
     const out: Hit[][] = [];

@@ -1,3 +1,4 @@
+/** usearch's HNSW graph behind the VectorIndex interface (measured, not the default: see eval/bench/knn.js). */
 import usearch from 'usearch';
 import { checkShape, type Hit, type VectorIndex } from './types.js';
 

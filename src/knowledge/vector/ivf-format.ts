@@ -1,3 +1,4 @@
+/** The stored form of an IVF layout (a blob in the knowledge base). */
 import type { IvfLayout } from './kmeans.js';
 
 /** Serialise an IVF layout: a small JSON header line, then the raw arrays. */

@@ -1,3 +1,4 @@
+/** IVF (inverted file) index: k-means lists, vectors regrouped by list so each probed list is one contiguous scan. */
 import { simdSearch } from './exact-simd.js';
 import { trainIvf, type IvfLayout, type IvfOptions } from './kmeans.js';
 import { TopK } from './top-k.js';

@@ -1,3 +1,4 @@
+/** Spherical k-means for IVF: centroids trained on a sample (assignments by the GEMM kernel), every row bucketed. */
 import { mulberry32 } from '../../core/random.js';
 import { GemmSearcher } from './gemm.js';
 
