@@ -114,11 +114,20 @@ function hasPunct(s: string, from: number): boolean {
 export function processDigitArticle(inText: string): string {
   const lower = inText.toLowerCase();
   let split = false;
+  let spaces = false;
   for (let i = 0; i < lower.length; i++) {
-    if (isOtherPyWhitespace(lower.charCodeAt(i))) {
+    const c = lower.charCodeAt(i);
+    if (c === 32) spaces = true;
+    else if (isOtherPyWhitespace(c)) {
       split = true;
       break;
     }
+  }
+  if (!split && !spaces) {
+    // One word (or none): the common case.
+    if (lower === '') return '';
+    const w = MANUAL.get(lower) ?? lower;
+    return ARTICLES.has(w) ? '' : CONTRACTION.get(w) ?? w;
   }
   const words = split ? pySplit(lower) : lower.split(' ');
   let out = '';

@@ -70,13 +70,27 @@ function questionAccuracy(prediction: string, answers: readonly GtAnswer[], opts
   // text equals the prediction can match, so dict equality is needed only among those.
   const matches: number[] = [];
   for (let j = 0; j < m; j++) if (texts[j] === res) matches.push(j);
+  // Distinct answer_ids (the usual case) make every dict distinct: only the left-out answer itself is excluded.
+  const distinct = matches.length > 1 && distinctAnswerIds(answers);
   let sum = 0;
   for (let i = 0; i < m; i++) {
     let matching = matches.length;
-    if (texts[i] === res) for (const j of matches) if (j === i || sameOtherFields(answers[i]!, answers[j]!)) matching--;
+    if (texts[i] === res) {
+      if (distinct) matching--;
+      else for (const j of matches) if (j === i || sameOtherFields(answers[i]!, answers[j]!)) matching--;
+    }
     sum += Math.min(1, matching / 3);
   }
   return sum / m;
+}
+
+function distinctAnswerIds(answers: readonly GtAnswer[]): boolean {
+  for (let i = 0; i < answers.length; i++) {
+    const id = answers[i]!.answer_id;
+    if (typeof id !== 'number') return false;
+    for (let j = 0; j < i; j++) if (answers[j]!.answer_id === id) return false;
+  }
+  return true;
 }
 
 /** Python `==` on two answer dicts whose `answer` texts are already known equal: every other field equal by value. */
