@@ -6,7 +6,8 @@
  * by step, so values are identical. Configurations it does not cover (padding, channel flips, crop larger than the
  * resized image, …) return `undefined` and the caller uses the processor itself.
  */
-import { Tensor, type RawImage } from '@huggingface/transformers';
+import type { RawImage, Tensor } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 
 interface ImageProcessorLike {
   do_resize?: boolean;
@@ -80,5 +81,6 @@ export async function fastPixelValues(images: readonly RawImage[], ip: ImageProc
       }
     }
   });
-  return new Tensor('float32', out, [images.length, 3, ch, cw]);
+  const { Tensor: TensorClass } = await transformers();
+  return new TensorClass('float32', out, [images.length, 3, ch, cw]);
 }

@@ -70,3 +70,45 @@ describe('ExactIndex.searchSync', () => {
     await gemm.dispose();
   });
 });
+
+describe('IVF with int8 residual lists (sq8, the default storage)', () => {
+  /** Clustered unit vectors: `c` centres, `per` points each. */
+  function clustered(c: number, per: number, d: number, seed: number, noise: number): Float32Array {
+    const rand = mulberry32(seed);
+    const centres = unitRows(c, d, seed + 1);
+    const m = new Float32Array(c * per * d);
+    for (let i = 0; i < c * per; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (m[i * d + j] = centres[(i % c) * d + j]! + noise * (rand() - 0.5)) ** 2;
+      for (let j = 0; j < d; j++) m[i * d + j]! /= Math.sqrt(s);
+    }
+    return m;
+  }
+  const d = 32;
+  const points = clustered(30, 40, d, 5, 0.3);
+  const qs = clustered(30, 1, d, 6, 0.4);
+  const recallOf = (got: { row: number }[][], want: { row: number }[][]) =>
+    got.reduce((n, h, q) => n + h.filter((x) => want[q]!.some((w) => w.row === x.row)).length, 0) / (want.length * 10);
+
+  it('is the default, a quarter of the flat lists in memory, and keeps recall@10 high when probing every list', async () => {
+    const truth = exactSearchJs(points, d, qs, 10);
+    const sq8 = await IvfIndex.build(points, d, { nlist: 12, nprobe: 12, seed: 1 });
+    const flat = new IvfIndex(points, sq8.layout, { nprobe: 12, storage: 'flat' });
+    expect(sq8.storage).toBe('sq8');
+    const listBytes = (i: IvfIndex) => i.bytes - i.layout.centroids.byteLength - i.layout.perm.byteLength - i.layout.offsets.byteLength;
+    expect(listBytes(sq8)).toBeLessThan(0.3 * listBytes(flat));
+    expect(recallOf(await sq8.search(qs, 10), truth)).toBeGreaterThanOrEqual(0.95);
+    expect(recallOf(await flat.search(qs, 10), truth)).toBe(1);
+    const hit = (await sq8.search(qs, 10))[0]![0]!;
+    const exactScore = truth[0]!.find((h) => h.row === hit.row)?.score ?? truth[0]![0]!.score;
+    expect(Math.abs(hit.score - exactScore)).toBeLessThan(0.02);
+  });
+
+  it('re-ranking the best candidates with float16 vectors gives the exact order', async () => {
+    const truth = exactSearchJs(points, d, qs, 10);
+    const ivf = await IvfIndex.build(points, d, { nlist: 12, nprobe: 12, seed: 1, rerank: 60 });
+    const got = await ivf.search(qs, 10);
+    expect(recallOf(got, truth)).toBe(1);
+    got.forEach((h, q) => h.forEach((x, i) => expect(x.score).toBeCloseTo(truth[q]![i]!.score, 2)));
+  });
+});

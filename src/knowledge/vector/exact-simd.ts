@@ -1,20 +1,23 @@
 /** Exact search with usearch's SIMD kernels (exactSearch), the fastest single-query scan here. */
-import usearch from 'usearch';
+import { usearch } from '../../runtime/lazy.js';
 import { checkShape, type Hit } from './types.js';
 
 /**
  * A typed array that starts at the beginning of its own buffer: usearch's exactSearch reads `buffer` from byte 0 and
  * ignores a view's byteOffset (usearch 2.25), so views into a larger matrix must be copied first.
  */
-export function ownBuffer(a: Float32Array): Float32Array {
-  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+export function ownBuffer<T extends Float32Array | Int8Array>(a: T): T {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
 }
 
-/** usearch exact (SIMD) search; `threads` 0 = all cores. Results as hits with row = offset + key. */
+/**
+ * usearch exact (SIMD) search; `threads` 0 = all cores. Results as hits with row = offset + key and score = the inner
+ * product (float32, or the integer dot product when data and queries are int8).
+ */
 export function simdSearch(
-  data: Float32Array,
+  data: Float32Array | Int8Array,
   dim: number,
-  queries: Float32Array,
+  queries: Float32Array | Int8Array,
   k: number,
   threads: number,
   offset = 0,
@@ -23,7 +26,8 @@ export function simdSearch(
   const n = data.length / dim;
   const kk = Math.min(k, n);
   if (kk <= 0) return Array.from({ length: nq }, () => []);
-  const res = usearch.exactSearch(ownBuffer(data), ownBuffer(queries), dim, kk, usearch.MetricKind.IP, threads) as unknown as {
+  const u = usearch();
+  const res = u.exactSearch(ownBuffer(data), ownBuffer(queries), dim, kk, u.MetricKind.IP, threads) as unknown as {
     keys: BigUint64Array;
     distances: Float32Array;
     counts?: BigUint64Array;

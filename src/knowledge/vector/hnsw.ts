@@ -1,5 +1,5 @@
 /** usearch's HNSW graph behind the VectorIndex interface (measured, not the default: see eval/bench/knn.js). */
-import usearch from 'usearch';
+import { usearch, type Usearch } from '../../runtime/lazy.js';
 import { checkShape, type Hit, type VectorIndex } from './types.js';
 
 export interface HnswOptions {
@@ -14,7 +14,7 @@ export class HnswIndex implements VectorIndex {
   readonly kind = 'hnsw';
   readonly size: number;
   private constructor(
-    readonly index: InstanceType<typeof usearch.Index>,
+    readonly index: InstanceType<Usearch['Index']>,
     readonly dim: number,
     readonly threads: number,
   ) {
@@ -37,10 +37,11 @@ export class HnswIndex implements VectorIndex {
   }
 
   private static empty(dim: number, opts: HnswOptions) {
-    return new usearch.Index({
+    const u = usearch();
+    return new u.Index({
       dimensions: dim,
-      metric: usearch.MetricKind.IP,
-      quantization: usearch.ScalarKind.F32,
+      metric: u.MetricKind.IP,
+      quantization: u.ScalarKind.F32,
       connectivity: opts.connectivity ?? 16,
       expansion_add: opts.expansionAdd ?? 64,
       expansion_search: opts.expansionSearch ?? 64,

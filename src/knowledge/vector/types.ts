@@ -19,7 +19,7 @@ export interface VectorIndex {
 export type ApproximateKind = 'ivf' | 'hnsw';
 export const DEFAULT_APPROXIMATE: ApproximateKind = 'ivf';
 
-export function checkShape(queries: Float32Array, dim: number): number {
+export function checkShape(queries: { length: number }, dim: number): number {
   if (queries.length % dim !== 0) throw new Error(`query length ${queries.length} is not a multiple of dim ${dim}`);
   return queries.length / dim;
 }
