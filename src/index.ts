@@ -1,6 +1,6 @@
 // Public API of okvqa. Everything else is internal and may change.
-export { createAnswerer, createRunContext, closeRunContext, loadPipeline, runPipeline } from './api.js';
-export type { Answerer, AnswererOptions, LoadPipelineOptions, RunContextOptions } from './api.js';
+export { createAnswerer, createRunContext, closeRunContext, loadPipeline, runPipeline } from './answerer.js';
+export type { Answerer, AnswererOptions, LoadPipelineOptions, RunContextOptions } from './answerer.js';
 export type * from './core/artifacts.js';
 export { defineStage } from './core/stage.js';
 export type { Stage, AnyStage, InputSpec, InputSpecs, InputValues, StageId, CheckContext, CheckFinding } from './core/stage.js';
@@ -12,8 +12,10 @@ export { createRegistry, builtinStages } from './stages/index.js';
 export { compilePipeline, toMermaid, toGraphJson } from './core/graph.js';
 export type { CompiledPipeline, CompiledNode } from './core/graph.js';
 export { loadPipelineSpec } from './core/pipeline-spec.js';
-export { runBatch } from './core/batch.js';
-export type { BatchOptions, BatchSummary } from './core/batch.js';
+export { runPipeline as runBatch } from './answerer.js';
+export { officialEvaluator } from './eval/run-evaluator.js';
+export type { BatchOptions, BatchSummary, BatchEvaluator } from './core/batch.js';
+export type { PipelineRunOptions } from './answerer.js';
 export { PipelineExecutor } from './core/runner.js';
 export type { SampleResult, NodeTrace } from './core/runner.js';
 export { Cache } from './core/cache.js';

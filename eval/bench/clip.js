@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AutoProcessor } from '@huggingface/transformers';
 import { resolveConfig } from '../../dist/core/config.js';
-import { createModelContext } from '../../dist/models/context.js';
+import { createRunContext } from '../../dist/run-context.js';
 import { embedImages } from '../../dist/models/clip.js';
 import { fastPixelValues } from '../../dist/models/clip-pixels.js';
-import { readImage } from '../../dist/stages/image/load.js';
+import { readImage } from '../../dist/image/load.js';
 import { arg, median, report, root } from './_util.js';
 
 const size = arg('size', 'base');
@@ -53,7 +53,7 @@ log(`CLIP vision ${size}: ${onnxFile}; ${nImages} images (${files.length} distin
 
 // --- both paths, interleaved rep by rep so that load from other processes hits both alike -------------------------
 const config = resolveConfig({ overrides: { models: { offline: true, dtype: 'fp32' }, cache: { mode: 'off' } } });
-const ctx = createModelContext(config);
+const ctx = createRunContext({ config });
 const runOurs = () => embedImages(images, ctx, { model: modelDir, batchSize: batch, cache: false });
 await embedImages(images.slice(0, batch), ctx, { model: modelDir, batchSize: batch, cache: false }); // load + warm-up
 

@@ -1,35 +1,112 @@
-// Benchmark: `okvqa eval` over the full OK-VQA val set (5,046 predictions) as a whole process (startup included).
+// Benchmark: `okvqa eval` over the full OK-VQA val set (5,046 predictions) as a whole process (start-up included),
+// side by side with the official GT-Vision-Lab/VQA evaluator (vqa.py + vqaEval.py, vendored in vqa-official/, prints
+// converted to Python 3) under /usr/bin/python3 on the same files, runs interleaved; checks the results are identical.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arg, hasShared, median, report, root, shared } from './_util.js';
 
 const runs = Number(arg('runs', '7'));
+const python = arg('python', '/usr/bin/python3');
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-bench-eval-'));
 let annotations = join(shared, 'mscoco_val2014_annotations.json');
+let questions = join(shared, 'OpenEnded_mscoco_val2014_questions.json');
 if (!hasShared) {
   // Synthetic stand-in of the same size when ../shared is absent.
-  const anns = Array.from({ length: 5046 }, (_, i) => ({ image_id: i, question_id: i, answer_type: 'other', answers: Array.from({ length: 10 }, (_, j) => ({ answer_id: j + 1, answer: `a${(i + j) % 7}` })) }));
+  const anns = Array.from({ length: 5046 }, (_, i) => ({ image_id: i, question_id: i, question_type: 'what', answer_type: 'other', answers: Array.from({ length: 10 }, (_, j) => ({ answer_id: j + 1, answer: `a${(i + j) % 7}` })) }));
+  const info = { info: {}, task_type: 'Open-Ended', data_type: 'mscoco', data_subtype: 'val2014', license: {} };
   annotations = join(dir, 'ann.json');
-  writeFileSync(annotations, JSON.stringify({ annotations: anns }));
+  writeFileSync(annotations, JSON.stringify({ ...info, annotations: anns }));
+  questions = join(dir, 'questions.json');
+  writeFileSync(questions, JSON.stringify({ ...info, questions: anns.map((a) => ({ image_id: a.image_id, question_id: a.question_id, question: 'q?' })) }));
 }
-const anns = JSON.parse(readFileSync(annotations, 'utf8')).annotations;
+let annData = JSON.parse(readFileSync(annotations, 'utf8'));
+if (annData.annotations.some((a) => a.question_type === undefined)) {
+  // The shared OK-VQA file has no question_type, which the official vqa.py requires: both tools get a copy where each
+  // annotation's question_type is the first word of its question (so per-type accuracies are compared too).
+  const firstWord = new Map(JSON.parse(readFileSync(questions, 'utf8')).questions.map((q) => [q.question_id, q.question.split(' ')[0].toLowerCase()]));
+  annData = { ...annData, annotations: annData.annotations.map((a) => ({ ...a, question_type: firstWord.get(a.question_id) ?? 'none' })) };
+  annotations = join(dir, 'annotations-with-types.json');
+  writeFileSync(annotations, JSON.stringify(annData));
+}
+const anns = annData.annotations;
 const preds = anns.map((a, i) => ({ question_id: a.question_id, answer: i % 3 ? a.answers[i % 10].answer : 'The U.S.A., 1,000!' }));
 const predictions = join(dir, 'predictions.json');
 writeFileSync(predictions, JSON.stringify(preds));
-const times = [];
-for (let i = 0; i < runs; i++) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'okvqa.js'), 'eval', '--annotations', annotations, '--predictions', predictions, '--json'], { encoding: 'utf8' });
-  times.push(performance.now() - t0);
-  if (r.status !== 0) throw new Error(r.stderr);
+
+// The official script made runnable by Python 3 without changing what it computes: print statements become calls, and
+// leading tabs are expanded to the next multiple of 8 columns, which is how Python 2 read them (vqa.py mixes tabs and
+// spaces, which Python 3 refuses).
+const official = join(dir, 'official');
+const haveOfficial = existsSync(python);
+if (haveOfficial) {
+  spawnSync('mkdir', ['-p', official]);
+  for (const f of ['vqa.py', 'vqaEval.py']) {
+    const src = readFileSync(join(root, 'eval', 'bench', 'vqa-official', f), 'utf8');
+    const py3 = src
+      .split('\n')
+      .map((line) => {
+        const lead = /^[ \t]*/.exec(line)[0];
+        let col = 0;
+        for (const ch of lead) col = ch === '\t' ? (Math.floor(col / 8) + 1) * 8 : col + 1;
+        return ' '.repeat(col) + line.slice(lead.length);
+      })
+      .join('\n')
+      .replace(/^(\s*)print (.+?)\s*$/gm, '$1print($2)');
+    writeFileSync(join(official, f), py3);
+  }
+} else {
+  console.error(`eval bench: ${python} not found: the official evaluator is skipped`);
 }
+
+function timed(cmd, args) {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+const ours = [];
+const theirs = [];
 const noop = [];
+let ourResult;
+const officialOut = join(dir, 'official-result.json');
 for (let i = 0; i < runs; i++) {
-  const t0 = performance.now();
-  spawnSync(process.execPath, [join(root, 'bin', 'okvqa.js'), '--version']);
-  noop.push(performance.now() - t0);
+  const r = timed(process.execPath, [join(root, 'bin', 'okvqa.js'), 'eval', '--annotations', annotations, '--questions', questions, '--predictions', predictions, '--json']);
+  ours.push(r.ms);
+  ourResult = JSON.parse(r.stdout);
+  if (haveOfficial) theirs.push(timed(python, [join(root, 'eval', 'bench', 'vqa-official', 'driver.py'), official, annotations, questions, predictions, officialOut]).ms);
+  noop.push(timed(process.execPath, [join(root, 'bin', 'okvqa.js'), '--version']).ms);
 }
-console.error(`eval of ${preds.length} predictions: median ${median(times).toFixed(0)} ms per process (CLI startup alone ${median(noop).toFixed(0)} ms), ${runs} runs`);
-report({ bench: 'eval', questions: preds.length, runs, ms_per_process_median: Math.round(median(times)), ms_cli_startup_median: Math.round(median(noop)), data: hasShared ? 'okvqa val' : 'synthetic' });
+
+let identical = null;
+if (haveOfficial) {
+  const off = JSON.parse(readFileSync(officialOut, 'utf8'));
+  const same = (a, b) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  identical =
+    off.accuracy.overall === ourResult.overall &&
+    same(off.accuracy.perQuestionType, ourResult.perQuestionType) &&
+    same(off.accuracy.perAnswerType, ourResult.perAnswerType) &&
+    same(off.evalQA, ourResult.perQuestion);
+}
+const oursMs = median(ours);
+const theirsMs = haveOfficial ? median(theirs) : null;
+const speedup = theirsMs ? theirsMs / oursMs : null;
+console.error(`okvqa eval, ${preds.length} predictions, whole process: median ${oursMs.toFixed(0)} ms (runs: ${ours.map((x) => x.toFixed(0)).join(' ')})`);
+if (haveOfficial) {
+  console.error(`official vqaEval.py (python3): median ${theirsMs.toFixed(0)} ms (runs: ${theirs.map((x) => x.toFixed(0)).join(' ')})`);
+  console.error(`speed-up ${speedup.toFixed(2)}× (goal ≥ 5×: ${speedup >= 5 ? 'met' : 'not met'}); results identical to the official script: ${identical}`);
+}
+report({
+  bench: 'eval',
+  questions: preds.length,
+  runs,
+  ms_per_process_median: Math.round(oursMs),
+  ms_cli_startup_median: Math.round(median(noop)),
+  official_ms_per_process_median: theirsMs === null ? null : Math.round(theirsMs),
+  speedup_vs_official: speedup === null ? null : Number(speedup.toFixed(2)),
+  identical_to_official: identical,
+  data: hasShared ? 'okvqa val' : 'synthetic',
+});

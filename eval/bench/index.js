@@ -13,7 +13,7 @@ if (!existsSync(join(here, '..', '..', 'dist', 'index.js'))) {
   console.error('bench: dist/ is missing; run `npm run build` first');
   process.exit(1);
 }
-const names = name ? [name] : ['eval', 'runner', 'rerun', 'clip', 'knn'];
+const names = name ? [name] : ['eval', 'startup', 'runner', 'rerun', 'clip', 'knn'];
 for (const n of names) {
   if (!available.includes(n)) {
     console.error(`bench: no benchmark "${n}" (available: ${available.join(', ')})`);

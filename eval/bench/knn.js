@@ -11,13 +11,19 @@
  *
  *   npm run build && node eval/bench/knn.js --n 423520 --dim 512 --queries 200 --json
  *   options: --sets clustered,uniform  --indexes exact-simd,exact-js,ivf,hnsw  --clusters 3000  --seed 7
- *            --nprobe 16 --nlist N --sweep (also ivf at nprobe 4,8,32,64)
- *   default indexes: exact-simd,exact-gemm,ivf (a few minutes); the full comparison adds exact-js,hnsw,sqlite-vec
- *   (HNSW's build at this scale takes many minutes on 2 cores).
+ *            --nprobe 16 --nlist N --sweep (also ivf at nprobe 4,8,32,64) --rerank R (ivf-rerank's candidates)
+ *            --compare faiss: writes the clustered vectors and queries to a file once and runs faiss IndexFlatIP,
+ *            IndexIVFFlat and IndexIVFScalarQuantizer (QT_8bit) with the same nlist/nprobe on them through
+ *            /usr/bin/python3 (Debian python3-faiss; eval/bench/knn_faiss.py), printed beside ours
+ *   IVF variants share one trained layout: `ivf` (the default storage, int8 residual lists), `ivf-flat` (float32 lists,
+ *   the previous default), `ivf-rerank` (int8 lists + float16 vectors, best R candidates re-scored).
+ *   default indexes: exact-simd,exact-gemm,ivf,ivf-flat,ivf-rerank (a few minutes); the full comparison adds
+ *   exact-js,hnsw,sqlite-vec (HNSW's build at this scale takes many minutes on 2 cores).
  * The last stdout line (with --json) is JSON: {"ms_per_query", "recall_at_10", …} for the default on `clustered`,
  * plus every measurement under "results".
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +35,9 @@ import {
   HnswIndex,
   IvfIndex,
   encodeIvfLayout,
+  trainIvf,
 } from '../../dist/knowledge/search.js';
+import { DEFAULT_IVF_STORAGE } from '../../dist/knowledge/vector/ivf.js';
 import { mulberry32 as rng } from '../../dist/core/random.js';
 
 const { values: opt } = parseArgs({
@@ -42,7 +50,10 @@ const { values: opt } = parseArgs({
     clusters: { type: 'string', default: '3000' },
     seed: { type: 'string', default: '7' },
     sets: { type: 'string', default: 'clustered,uniform' },
-    indexes: { type: 'string', default: 'exact-simd,exact-gemm,ivf' },
+    indexes: { type: 'string', default: 'exact-simd,exact-gemm,ivf,ivf-flat,ivf-rerank' },
+    rerank: { type: 'string', default: '100' },
+    compare: { type: 'string' },
+    python: { type: 'string', default: '/usr/bin/python3' },
     nprobe: { type: 'string' },
     nlist: { type: 'string' },
     sweep: { type: 'boolean', default: false },
@@ -144,6 +155,8 @@ function recall(results, truth, k) {
   return total ? hit / total : 1;
 }
 
+const layoutOf = new Map();
+let faiss = null;
 const round = (x, d = 3) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
 const indexes = opt.indexes.split(',');
 const results = [];
@@ -186,13 +199,19 @@ try {
         const js = new ExactIndex(data, D, 'js');
         const s = await timeSearch(js, queries, K, B, B); // slow: timed on one batch
         record({ index: name, build_s: 0, ms_per_query: round(s.single), ms_per_query_batched: round(s.batched), recall_at_10: round(recall(s.results, truth, K), 4), index_mb: 0, disk_mb: 0, rss_mb: mb(process.memoryUsage().rss), timed_queries: B });
-      } else if (name === 'ivf') {
+      } else if (name === 'ivf' || name === 'ivf-flat' || name === 'ivf-rerank') {
+        if (!layoutOf.has(set)) {
+          t = performance.now();
+          const ivfOpts = { seed: 1 };
+          if (opt.nlist) ivfOpts.nlist = Number(opt.nlist);
+          layoutOf.set(set, { layout: await trainIvf(data, D, ivfOpts), train_s: (performance.now() - t) / 1000 });
+        }
+        const { layout, train_s } = layoutOf.get(set);
+        const storage = name === 'ivf-flat' ? 'flat' : name === 'ivf-rerank' ? 'sq8' : DEFAULT_IVF_STORAGE;
+        const rerank = name === 'ivf-rerank' ? Number(opt.rerank) : 0;
         t = performance.now();
-        const ivfOpts = { seed: 1 };
-        if (opt.nlist) ivfOpts.nlist = Number(opt.nlist);
-        if (opt.nprobe) ivfOpts.nprobe = Number(opt.nprobe);
-        const ivf = await IvfIndex.build(data, D, ivfOpts);
-        const build = (performance.now() - t) / 1000;
+        const ivf = new IvfIndex(data, layout, { storage, rerank, ...(opt.nprobe ? { nprobe: Number(opt.nprobe) } : {}) });
+        const build = train_s + (performance.now() - t) / 1000;
         const file = join(tmp, 'index.ivf');
         writeFileSync(file, encodeIvfLayout(ivf.layout));
         const disk = statSync(file).size;
@@ -202,7 +221,7 @@ try {
           const s = await timeSearch(ivf, queries, K, B);
           record({
             index: name,
-            params: { nlist: ivf.layout.nlist, nprobe },
+            params: { nlist: ivf.layout.nlist, nprobe, storage, ...(rerank ? { rerank } : {}) },
             default: name === DEFAULT_APPROXIMATE && nprobe === probes[0],
             build_s: round(build, 1),
             ms_per_query: round(s.single),
@@ -210,7 +229,7 @@ try {
             recall_at_10: round(recall(s.results, truth, K), 4),
             index_mb: mb(ivf.bytes),
             disk_mb: mb(disk),
-            disk_note: 'centroids + lists + order; vectors stay in the KB',
+            disk_note: 'centroids + list boundaries + order; vectors stay in the KB (codes are made from them at load)',
             rss_mb: mb(process.memoryUsage().rss),
           });
         }
@@ -252,9 +271,43 @@ try {
         throw new Error(`unknown index "${name}"`);
       }
     }
+    if (opt.compare === 'faiss' && set === 'clustered') faiss = runFaiss(data, queries, layoutOf.get(set)?.layout.nlist);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/** faiss on the very same vectors and queries (written once to files), same nlist/nprobe. */
+function runFaiss(data, queries, nlist) {
+  if (!existsSync(opt.python)) {
+    log(`--compare faiss: ${opt.python} not found, skipped`);
+    return null;
+  }
+  const dataFile = join(tmp, 'data.f32');
+  const queryFile = join(tmp, 'queries.f32');
+  writeFileSync(dataFile, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  writeFileSync(queryFile, Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));
+  const nl = nlist ?? (opt.nlist ? Number(opt.nlist) : Math.round(4 * Math.sqrt(N)));
+  const nprobe = opt.nprobe ? Number(opt.nprobe) : 16;
+  log(`faiss: nlist ${nl}, nprobe ${nprobe} (same data file for IndexFlatIP, IndexIVFFlat, IndexIVFScalarQuantizer QT_8bit)`);
+  const r = spawnSync(opt.python, [join(import.meta.dirname, "knn_faiss.py"), dataFile, queryFile, String(D), String(K), String(nl), String(nprobe), String(32 * nl)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  rmSync(dataFile, { force: true });
+  rmSync(queryFile, { force: true });
+  if (r.status !== 0) throw new Error(`faiss comparison failed (exit ${r.status})`);
+  const f = JSON.parse(r.stdout.trim().split('\n').pop());
+  return {
+    flat_ms_per_query_batched: round(f.flat_ms_per_query_batched),
+    ivf_flat_ms_per_query: round(f.ivf_flat_ms_per_query),
+    ivf_sq8_ms_per_query: round(f.ivf_sq8_ms_per_query),
+    ivf_flat_recall_at_10: round(f[`ivf_flat_recall_at_${K}`], 4),
+    ivf_sq8_recall_at_10: round(f[`ivf_sq8_recall_at_${K}`], 4),
+    nlist: nl,
+    nprobe,
+  };
 }
 
 const def =
@@ -272,6 +325,8 @@ const summary = {
   ms_per_query_batched: def.ms_per_query_batched,
   recall_at_10: def.recall_at_10,
   build_s: def.build_s,
+  index_mb: def.index_mb,
+  ...(faiss ? { faiss } : {}),
   results,
 };
 if (opt.json) process.stdout.write(JSON.stringify(summary) + '\n');

@@ -1,32 +1,43 @@
-import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Help } from 'commander';
 import { packagePaths } from '../core/paths.js';
-import { packageVersion } from './manifest-info.js';
-import { register as registerRun } from './commands/run.js';
-import { register as registerEval } from './commands/eval.js';
-import { register as registerGraph } from './commands/graph.js';
-import { register as registerStages } from './commands/stages.js';
-import { register as registerVision } from './commands/vision.js';
-import { register as registerLlm } from './commands/llm.js';
-import { register as registerKb } from './commands/kb.js';
-import { register as registerData } from './commands/data.js';
-import { register as registerCheck } from './commands/check.js';
+import { COMMANDS, findCommand, requestedCommand } from './command-table.js';
 import { EXIT, errorExitCode } from './exit-codes.js';
 
-/** Build the okvqa command-line program (a thin shell over the library). */
-export function buildProgram(): Command {
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packagePaths().root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/**
+ * Build the okvqa command-line program (a thin shell over the library). With `argv`, only the module of the requested
+ * command is loaded (the top-level help lists the others from the command table); without it, every command is.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('okvqa')
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
-    .version(packageVersion(packagePaths()))
+    .version(packageVersion())
     .option('--debug', 'print stack traces')
     // Before the commands are added, so that each inherits it: commander errors then reach main() (exit code 2).
     .exitOverride();
-  for (const register of [registerRun, registerCheck, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerData]) register(program);
+  const entry = argv ? findCommand(requestedCommand(argv.slice(2))) : undefined;
+  if (entry) {
+    (await entry.load()).register(program);
+  } else if (!argv) {
+    for (const e of COMMANDS) (await e.load()).register(program);
+  } else {
+    // Help, --version or an unknown command: list every command without loading any.
+    const terms = new Map(COMMANDS.flatMap((e) => e.commands.map((c) => [c.name, c.term] as const)));
+    for (const e of COMMANDS) for (const c of e.commands) program.command(c.name).description(c.description);
+    const base = new Help();
+    program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? base.subcommandTerm(cmd) });
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -47,7 +47,7 @@ export async function prepareRun(ref: string, flags: PrepareFlags, command: stri
   if (!flags.data) throw new UsageError(`${command}: give the data with --data data.json (see README "Quick start"; okvqa data fetch okvqa writes one)`);
   const limit = parseNumberFlag('--limit', flags.limit, { integer: true, positive: true });
   const sets = [...(flags.set ?? []), ...extraSets];
-  const { loadPipeline } = await import('../api.js');
+  const { loadPipeline } = await import('../answerer.js');
   const { loadDataFile, loadSamples } = await import('../data/data-file.js');
   const pipeline = loadPipeline(ref, { sets });
   const config = configFromOptions({ ...flags, set: sets }, pipeline.config, pipeline.file);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ensureDir } from './ensure-dir.js';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import type { Prediction, Sample } from './artifacts.js';
+import type { DatasetName, Prediction, Sample } from './artifacts.js';
 import type { Config } from './config.js';
 import type { RunContext, Usage } from './context.js';
 import type { CompiledPipeline } from './graph.js';
@@ -11,11 +11,21 @@ import { describeRunDifference, runIdentityParts, type RunIdentityParts } from '
 import { hashValue } from './hash.js';
 import { PipelineExecutor, type SampleResult } from './runner.js';
 import { TraceFile } from './trace-file.js';
-import { toAokvqaPredictions, toVqaPredictions } from '../eval/predictions.js';
-import { scorePredictions, type Score } from '../eval/score-files.js';
 
-export interface BatchOptions {
+/**
+ * How a run's answers become the leaderboard file and a score. The engine knows no metric: the caller passes one in
+ * (`officialEvaluator` in src/eval/run-evaluator.ts; `runPipeline` in src/answerer.ts does so by default).
+ */
+export interface BatchEvaluator<S extends object = object> {
+  /** The content of predictions.json for the answered questions, in sample order. */
+  format(dataset: DatasetName, answered: readonly Sample[], preds: ReadonlyMap<string, Prediction>): unknown;
+  /** Score `predictions` (what `format` returned) against the annotation file, counting only the `only` question ids. */
+  score(annotationsPath: string, predictions: unknown, opts: { dataset: DatasetName; only: ReadonlySet<string> }): S;
+}
+
+export interface BatchOptions<S extends object = object> {
   pipeline: CompiledPipeline;
+  evaluator: BatchEvaluator<S>;
   samples: readonly Sample[];
   ctx: RunContext;
   outDir: string;
@@ -27,7 +37,7 @@ export interface BatchOptions {
   onResult?: (result: SampleResult, progress: { done: number; total: number; failed: number }) => void;
 }
 
-export interface BatchSummary {
+export interface BatchSummary<S extends object = object> {
   outDir: string;
   total: number;
   /** Questions answered in this invocation. */
@@ -37,7 +47,7 @@ export interface BatchSummary {
   ok: number;
   failed: number;
   interrupted: boolean;
-  metrics?: Score & { failed: number; partial: boolean };
+  metrics?: S & { failed: number; partial: boolean };
   failures: { questionId: string; node: string; stage: string; message: string }[];
   usage: Usage;
 }
@@ -74,7 +84,7 @@ export function runIdentity(pipeline: CompiledPipeline, samples: readonly Sample
  * a failing question recorded with its error while the batch goes on, resumable. Writes predictions.json (leaderboard
  * format), metrics.json (when answers are known) and manifest.json.
  */
-export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
+export async function runBatch<S extends object>(opts: BatchOptions<S>): Promise<BatchSummary<S>> {
   const { pipeline, samples, ctx, outDir } = opts;
   ensureDir(outDir, 'output folder');
   const tracePath = join(outDir, 'trace.jsonl');
@@ -172,7 +182,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
 
   const interrupted = results.size < samples.length;
   const preds = new Map<string, Prediction>();
-  const failures: BatchSummary['failures'] = [];
+  const failures: BatchSummary<S>['failures'] = [];
   let failedTotal = 0;
   for (const s of samples) {
     const r = results.get(s.questionId);
@@ -187,14 +197,14 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   }
   const answered = samples.filter((s) => preds.has(s.questionId));
   const dataset = samples[0]?.dataset ?? ctx.data.dataset ?? 'okvqa';
-  const predictions = dataset === 'aokvqa' ? toAokvqaPredictions(answered, preds) : toVqaPredictions(answered, preds);
+  const predictions = opts.evaluator.format(dataset, answered, preds);
   writeJsonAtomic(join(outDir, 'predictions.json'), predictions);
 
-  let metrics: BatchSummary['metrics'];
+  let metrics: BatchSummary<S>['metrics'];
   const annotations = dataset === 'aokvqa' ? ctx.data.questions : ctx.data.annotations;
   const hasAnswers = answered.length > 0 && answered.every((s) => s.answers !== undefined);
   if (annotations && hasAnswers) {
-    const score = scorePredictions(annotations, predictions, { dataset, only: new Set(answered.map((s) => s.questionId)) });
+    const score = opts.evaluator.score(annotations, predictions, { dataset, only: new Set(answered.map((s) => s.questionId)) });
     metrics = { ...score, failed: failedTotal, partial: interrupted };
     writeJsonAtomic(join(outDir, 'metrics.json'), metrics);
   }
@@ -210,7 +220,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     cache: { path: ctx.cache.path, mode: ctx.cache.mode, ...ctx.cache.stats },
   });
 
-  const summary: BatchSummary = {
+  const summary: BatchSummary<S> = {
     outDir,
     total: samples.length,
     ran,

@@ -26,34 +26,122 @@ export function pySplit(s: string): string[] {
   return pyStrip(s).split(PY_SPLIT).filter((w) => w !== '');
 }
 
-function hasOwn(o: object, k: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, k);
+/** True when `c` is a Python whitespace code unit other than the plain space (those need the general regex path). */
+function isOtherPyWhitespace(c: number): boolean {
+  return c < 32 ? c >= 9 && (c <= 13 || c >= 28) : c >= 0x85 && PY_WS_RE.test(String.fromCharCode(c));
 }
+const PY_WS_RE = new RegExp(`[${PY_WS}]`);
+
+const MANUAL = new Map(Object.entries(MANUAL_MAP));
+const CONTRACTION = new Map(Object.entries(CONTRACTIONS));
+/** 1 for the punctuation characters of the official list (all ASCII). */
+const IS_PUNCT = new Uint8Array(128);
+for (const p of PUNCT) IS_PUNCT[p.charCodeAt(0)] = 1;
+const PERIOD = 46;
 
 /** `\n` and `\t` become spaces, then Python strip(): applied to every answer and prediction. */
 export function cleanWhitespace(s: string): string {
+  const n = s.length;
+  // Fast path: nothing to replace and no whitespace at either end.
+  if (n > 0 && s.charCodeAt(0) > 32 && s.charCodeAt(n - 1) > 32 && s.charCodeAt(0) < 0x85 && s.charCodeAt(n - 1) < 0x85 &&
+      s.indexOf('\n') < 0 && s.indexOf('\t') < 0) {
+    return s;
+  }
   return pyStrip(s.replaceAll('\n', ' ').replaceAll('\t', ' '));
 }
 
+/**
+ * The script loops over its punctuation list, replacing each character everywhere by '' (when that character has a space
+ * beside it somewhere in the ORIGINAL text, or the text has a digit,digit comma) or by ' '. Replacements never create
+ * punctuation, so one pass over the characters gives the same result; then up to 32 periods not followed by a digit go.
+ */
 export function processPunctuation(inText: string): string {
+  const n = inText.length;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
+    const c = inText.charCodeAt(i);
+    if (c < 128 && (IS_PUNCT[c] === 1 || c === PERIOD)) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return inText;
   let out = inText;
-  const commaBetweenDigits = COMMA_STRIP.test(inText);
-  for (const p of PUNCT) {
-    if (inText.includes(p + ' ') || inText.includes(' ' + p) || commaBetweenDigits) out = out.replaceAll(p, '');
-    else out = out.replaceAll(p, ' ');
+  if (IS_PUNCT[inText.charCodeAt(first)] === 1 || hasPunct(inText, first + 1)) {
+    const commaBetweenDigits = COMMA_STRIP.test(inText);
+    // Per punctuation character: removed ('') or replaced by a space, decided on the original text.
+    const decided = new Map<number, string>();
+    out = '';
+    let from = 0;
+    for (let i = first; i < n; i++) {
+      const c = inText.charCodeAt(i);
+      if (c >= 128 || IS_PUNCT[c] !== 1) continue;
+      let rep = decided.get(c);
+      if (rep === undefined) {
+        const p = inText[i]!;
+        rep = commaBetweenDigits || inText.includes(p + ' ') || inText.includes(' ' + p) ? '' : ' ';
+        decided.set(c, rep);
+      }
+      out += inText.slice(from, i) + rep;
+      from = i + 1;
+    }
+    out += inText.slice(from);
   }
   // periodStrip "(?!<=\d)(\.)(?!\d)": the lookahead "(?!<=\d)" always passes, so: a period not followed by a digit.
-  let n = 0;
-  return out.replace(/\.(?![0-9])/g, (m) => (n++ < PERIOD_MAX_REPLACEMENTS ? '' : m));
+  if (out.indexOf('.') < 0) return out;
+  let removed = 0;
+  let result = '';
+  let from = 0;
+  const m = out.length;
+  for (let i = out.indexOf('.'); i >= 0 && i < m && removed < PERIOD_MAX_REPLACEMENTS; i = out.indexOf('.', i + 1)) {
+    const next = i + 1 < m ? out.charCodeAt(i + 1) : -1;
+    if (next >= 48 && next <= 57) continue;
+    result += out.slice(from, i);
+    from = i + 1;
+    removed++;
+  }
+  return result + out.slice(from);
+}
+
+function hasPunct(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && IS_PUNCT[c] === 1) return true;
+  }
+  return false;
 }
 
 export function processDigitArticle(inText: string): string {
-  const words: string[] = [];
-  for (let w of pySplit(inText.toLowerCase())) {
-    if (hasOwn(MANUAL_MAP, w)) w = MANUAL_MAP[w]!;
-    if (!ARTICLES.has(w)) words.push(w);
+  const lower = inText.toLowerCase();
+  let split = false;
+  let spaces = false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (c === 32) spaces = true;
+    else if (isOtherPyWhitespace(c)) {
+      split = true;
+      break;
+    }
   }
-  return words.map((w) => (hasOwn(CONTRACTIONS, w) ? CONTRACTIONS[w]! : w)).join(' ');
+  if (!split && !spaces) {
+    // One word (or none): the common case.
+    if (lower === '') return '';
+    const w = MANUAL.get(lower) ?? lower;
+    return ARTICLES.has(w) ? '' : CONTRACTION.get(w) ?? w;
+  }
+  const words = split ? pySplit(lower) : lower.split(' ');
+  let out = '';
+  let any = false;
+  for (let w of words) {
+    if (w === '') continue;
+    const mapped = MANUAL.get(w);
+    if (mapped !== undefined) w = mapped;
+    if (ARTICLES.has(w)) continue;
+    const c = CONTRACTION.get(w);
+    out += (any ? ' ' : '') + (c ?? w);
+    any = true;
+  }
+  return out;
 }
 
 /** Full normalisation used when the ten answers disagree. */

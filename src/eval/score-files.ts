@@ -1,6 +1,5 @@
 import type { DatasetName } from '../core/artifacts.js';
-import { loadAokvqaRecords } from '../data/aokvqa.js';
-import { loadVqaAnnotations, loadVqaQuestions } from '../data/okvqa.js';
+import { checkAokvqaRecords, checkVqaAnnotations, readVqaQuestions } from '../data/eval-files.js';
 import { InputError } from '../core/errors.js';
 import { readJsonFile } from '../data/read-json.js';
 import { evaluateAokvqa, type AokvqaPrediction, type AokvqaScore } from './aokvqa-accuracy.js';
@@ -27,12 +26,14 @@ export function scorePredictionFiles(annotationsPath: string, predictionsPath: s
 }
 
 export function scorePredictions(annotationsPath: string, preds: unknown, opts: ScoreOptions = {}, predictionsPath = 'predictions'): Score {
-  const dataset = opts.dataset ?? detectDataset(readJsonFile(annotationsPath));
+  // The annotation file is read and parsed once, and validated without zod (data/eval-files.ts).
+  const annotationData = readJsonFile(annotationsPath);
+  const dataset = opts.dataset ?? detectDataset(annotationData);
   if (dataset === 'aokvqa') {
     if (!preds || typeof preds !== 'object' || Array.isArray(preds)) {
       throw new InputError('A-OKVQA predictions must be an object {question_id: {"direct_answer", "multiple_choice"}}', predictionsPath);
     }
-    let records = loadAokvqaRecords(annotationsPath);
+    let records = checkAokvqaRecords(annotationData, annotationsPath);
     if (opts.only) records = records.filter((r) => opts.only!.has(r.question_id));
     if (opts.transformPrediction) throw new EvalInputError('stemming applies to OK-VQA only');
     return evaluateAokvqa(records, preds as Record<string, AokvqaPrediction>);
@@ -43,9 +44,9 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
       throw new InputError('each prediction needs "question_id" and a string "answer"', predictionsPath, `[${i}]`);
     }
   });
-  let annotations = loadVqaAnnotations(annotationsPath);
+  let annotations = checkVqaAnnotations(annotationData, annotationsPath);
   if (opts.questions) {
-    const qids = new Set(loadVqaQuestions(opts.questions).map((q) => q.question_id));
+    const qids = new Set(readVqaQuestions(opts.questions).map((q) => q.question_id));
     const missing = annotations.filter((a) => !qids.has(a.question_id));
     if (missing.length || qids.size !== annotations.length) {
       throw new EvalInputError(`questions file ${opts.questions} and annotations ${annotationsPath} do not describe the same questions`);

@@ -1,4 +1,3 @@
-import { stableStringify } from '../core/hash.js';
 import { cleanWhitespace, normalizeAnswer, pyRound } from './normalize.js';
 
 /** One ground-truth answer object as in the official annotation file (extra fields take part in equality, as in Python). */
@@ -36,22 +35,93 @@ export interface VqaEvalOptions {
  * the prediction scores min(1, matches among the other nine / 3); the ten scores are averaged.
  */
 export function vqaQuestionAccuracy(prediction: string, answers: readonly GtAnswer[], opts: VqaEvalOptions = {}): number {
-  const gts = answers.map((a) => ({ ...a, answer: cleanWhitespace(a.answer) }));
+  return questionAccuracy(prediction, answers, opts, normalizeAnswer);
+}
+
+/** A normaliser that remembers its results (answers repeat across questions); one per evaluation. */
+function memoNormalizer(): (s: string) => string {
+  const memo = new Map<string, string>();
+  return (s) => {
+    let r = memo.get(s);
+    if (r === undefined) {
+      r = normalizeAnswer(s);
+      memo.set(s, r);
+    }
+    return r;
+  };
+}
+
+function questionAccuracy(prediction: string, answers: readonly GtAnswer[], opts: VqaEvalOptions, normalize: (s: string) => string): number {
+  const m = answers.length;
+  const texts = new Array<string>(m);
+  let allSame = true;
+  for (let i = 0; i < m; i++) {
+    texts[i] = cleanWhitespace(answers[i]!.answer);
+    if (texts[i] !== texts[0]) allSame = false;
+  }
   let res = cleanWhitespace(prediction);
-  if (new Set(gts.map((a) => a.answer)).size > 1) {
-    for (const a of gts) a.answer = normalizeAnswer(a.answer);
-    res = normalizeAnswer(res);
+  if (!allSame) {
+    for (let i = 0; i < m; i++) texts[i] = normalize(texts[i]!);
+    res = normalize(res);
   }
   if (opts.transformPrediction) res = opts.transformPrediction(res);
-  // Python compares the answer dicts by value (`item != gtAnsDatum`): identical dicts are all left out together.
-  const keys = gts.map((a) => stableStringify(a));
+  // Leaving answer i out, the script counts the OTHER answer dicts equal to the prediction, where "other" is Python's
+  // `item != gtAnsDatum`: dicts equal by value (with the cleaned answer) are all left out together. Only answers whose
+  // text equals the prediction can match, so dict equality is needed only among those.
+  const matches: number[] = [];
+  for (let j = 0; j < m; j++) if (texts[j] === res) matches.push(j);
+  // Distinct answer_ids (the usual case) make every dict distinct: only the left-out answer itself is excluded.
+  const distinct = matches.length > 1 && distinctAnswerIds(answers);
   let sum = 0;
-  for (let i = 0; i < gts.length; i++) {
-    let matching = 0;
-    for (let j = 0; j < gts.length; j++) if (keys[j] !== keys[i] && gts[j]!.answer === res) matching++;
+  for (let i = 0; i < m; i++) {
+    let matching = matches.length;
+    if (texts[i] === res) {
+      if (distinct) matching--;
+      else for (const j of matches) if (j === i || sameOtherFields(answers[i]!, answers[j]!)) matching--;
+    }
     sum += Math.min(1, matching / 3);
   }
-  return sum / gts.length;
+  return sum / m;
+}
+
+function distinctAnswerIds(answers: readonly GtAnswer[]): boolean {
+  for (let i = 0; i < answers.length; i++) {
+    const id = answers[i]!.answer_id;
+    if (typeof id !== 'number') return false;
+    for (let j = 0; j < i; j++) if (answers[j]!.answer_id === id) return false;
+  }
+  return true;
+}
+
+/** Python `==` on two answer dicts whose `answer` texts are already known equal: every other field equal by value. */
+function sameOtherFields(a: GtAnswer, b: GtAnswer): boolean {
+  let na = 0;
+  for (const k in a) {
+    if (a[k] === undefined) continue;
+    na++;
+    if (k !== 'answer' && !pyEqual(a[k], b[k])) return false;
+  }
+  let nb = 0;
+  for (const k in b) if (b[k] !== undefined) nb++;
+  return na === nb;
+}
+
+/** Python equality of JSON values: numbers and booleans by numeric value (True == 1), containers by content. */
+function pyEqual(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  const tx = typeof x;
+  const ty = typeof y;
+  if ((tx === 'number' || tx === 'boolean') && (ty === 'number' || ty === 'boolean')) return Number(x) === Number(y);
+  if (x === null || y === null || tx !== 'object' || ty !== 'object') return false;
+  if (Array.isArray(x) || Array.isArray(y)) {
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    return x.every((v, i) => pyEqual(v, y[i]));
+  }
+  const ox = x as Record<string, unknown>;
+  const oy = y as Record<string, unknown>;
+  const kx = Object.keys(ox).filter((k) => ox[k] !== undefined);
+  const ky = Object.keys(oy).filter((k) => oy[k] !== undefined);
+  return kx.length === ky.length && kx.every((k) => k in oy && pyEqual(ox[k], oy[k]));
 }
 
 export class EvalInputError extends Error {
@@ -81,6 +151,7 @@ export function evaluateVqa(annotations: readonly VqaGroundTruth[], predictions:
   const byQType = new Map<string, number[]>();
   const byAType = new Map<string, number[]>();
   const perQuestion: Record<string, number> = {};
+  const normalize = memoNormalizer();
   const push = (m: Map<string, number[]>, k: string | undefined, v: number) => {
     if (k === undefined) return;
     const list = m.get(k);
@@ -89,7 +160,7 @@ export function evaluateVqa(annotations: readonly VqaGroundTruth[], predictions:
   };
   for (const ann of annotations) {
     const id = String(ann.question_id);
-    const acc = vqaQuestionAccuracy(predById.get(id)!, ann.answers, opts);
+    const acc = questionAccuracy(predById.get(id)!, ann.answers, opts, normalize);
     accQA.push(acc);
     push(byQType, ann.question_type, acc);
     push(byAType, ann.answer_type, acc);

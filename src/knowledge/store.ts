@@ -41,10 +41,7 @@ export interface VectorMatrix {
   data: Float32Array;
 }
 
-/** `{label} is a {description}` (KAT's entity text). */
-export function entityText(label: string, description: string): string {
-  return `${label} is a ${description}`;
-}
+export { entityText, katEntityText } from './entity-text.js';
 
 export function schemaSql(): string {
   return readFileSync(join(packagePaths().knowledge, 'schema.sql'), 'utf8');

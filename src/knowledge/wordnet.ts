@@ -85,9 +85,9 @@ export function readSynsets(pos: WordnetPos, dictDir = wordnetDictDir()): Synset
   return out;
 }
 
-/** `{lemma} is a {gloss}`, without a doubled article ("dog is a a member…" → "dog is a member…"). */
+/** `{lemma} is {gloss}` in English (entityText: "dog is a member…", "entity is that which is perceived…"). */
 export function synsetText(lemma: string, definition: string): string {
-  return entityText(lemma, definition.replace(/^(a|an|the)\s+/i, ''));
+  return entityText(lemma, definition);
 }
 
 /** Lemmas of the hypernym chain, nearest first (first hypernym at each step; stops at cycles). */

@@ -8,7 +8,8 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { ensureDir } from '../core/ensure-dir.js';
 import { join } from 'node:path';
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
+import { openaiSdk } from '../runtime/lazy.js';
 import type { Cache } from '../core/cache.js';
 import { fromOpenAIBody, toOpenAIBody } from './openai-wire.js';
 import type { LlmClient, LlmRequest, LlmResponse } from './types.js';
@@ -159,7 +160,7 @@ export async function submitBatches(sdk: OpenAI, dir: string): Promise<BatchReco
     const taken = new Set(group);
     const rest = pending.filter((l) => !taken.has(l));
     const jsonl = group.map((l) => JSON.stringify(l)).join('\n') + '\n';
-    const file = await sdk.files.create({ file: await toFile(Buffer.from(jsonl), 'okvqa-batch.jsonl'), purpose: 'batch' });
+    const file = await sdk.files.create({ file: await openaiSdk().toFile(Buffer.from(jsonl), 'okvqa-batch.jsonl'), purpose: 'batch' });
     const batch = await sdk.batches.create({ input_file_id: file.id, endpoint, completion_window: '24h' });
     writeFileSync(join(dir, `${batch.id}.input.jsonl`), jsonl);
     const state = readState(dir);

@@ -1,23 +1,33 @@
-import { AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList, Tensor } from '@huggingface/transformers';
+import type { LogitsProcessor, Tensor } from '@huggingface/transformers';
 import type { RunContext } from '../core/context.js';
 import { describeSource, loadOnce, sourceFor, type ModelSource } from '../models/hub.js';
+import { transformers } from '../runtime/lazy.js';
 import type { LlmClient, LlmRequest, LlmResponse, TokenLogprob } from './types.js';
 
-/** Records, at every generation step, the log-normaliser and the logits the sampler chooses from. */
-class StepRecorder extends LogitsProcessor {
-  readonly steps: { logits: Float32Array; logZ: number }[] = [];
+type StepRecorder = LogitsProcessor & { readonly steps: { logits: Float32Array; logZ: number }[] };
 
-  override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
-    const data = logits.data as Float32Array;
-    if (logits.dims[0] !== 1) throw new Error('local LLM backend: batch size must be 1');
-    const row = Float32Array.from(data.subarray(0, data.length));
-    let max = -Infinity;
-    for (const v of row) if (v > max) max = v;
-    let sum = 0;
-    for (const v of row) sum += Math.exp(v - max);
-    this.steps.push({ logits: row, logZ: max + Math.log(sum) });
-    return logits;
+/**
+ * A logits processor that records, at every generation step, the log-normaliser and the logits the sampler chooses
+ * from (its base class comes from transformers.js, loaded on first use).
+ */
+async function newStepRecorder(): Promise<StepRecorder> {
+  const { LogitsProcessor: Base } = await transformers();
+  class Recorder extends Base {
+    readonly steps: { logits: Float32Array; logZ: number }[] = [];
+
+    override _call(_inputIds: bigint[][], logits: Tensor): Tensor {
+      const data = logits.data as Float32Array;
+      if (logits.dims[0] !== 1) throw new Error('local LLM backend: batch size must be 1');
+      const row = Float32Array.from(data.subarray(0, data.length));
+      let max = -Infinity;
+      for (const v of row) if (v > max) max = v;
+      let sum = 0;
+      for (const v of row) sum += Math.exp(v - max);
+      this.steps.push({ logits: row, logZ: max + Math.log(sum) });
+      return logits;
+    }
   }
+  return new Recorder();
 }
 
 /** Cut the completion at the first stop sequence, like the OpenAI API (the stop text itself is not returned). */
@@ -74,8 +84,8 @@ export class LocalClient implements LlmClient {
       throw new Error(`local LLM backend serves ${this.defaultModel}, not ${request.model}`);
     }
     signal?.throwIfAborted();
-    const tokenizer: any = await loadOnce(this.ctx, this.source, 'tokenizer', (loc, o) => AutoTokenizer.from_pretrained(loc, o), false);
-    const model: any = await loadOnce(this.ctx, this.source, 'causal-lm', (loc, o) => AutoModelForCausalLM.from_pretrained(loc, o));
+    const tokenizer: any = await loadOnce(this.ctx, this.source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
+    const model: any = await loadOnce(this.ctx, this.source, 'causal-lm', async (loc, o) => (await transformers()).AutoModelForCausalLM.from_pretrained(loc, o));
     const prompt = request.prompt ?? this.chatPrompt(tokenizer, request);
     const inputs = tokenizer(prompt);
     const promptTokens = inputs.input_ids.dims.at(-1) as number;
@@ -87,8 +97,8 @@ export class LocalClient implements LlmClient {
           'use fewer in-context examples (nodes.prompts.params.shots) or a model with a longer context',
       );
     }
-    const recorder = new StepRecorder();
-    const processors = new LogitsProcessorList();
+    const recorder = await newStepRecorder();
+    const processors = new (await transformers()).LogitsProcessorList();
     processors.push(recorder);
     const sample = request.temperature > 0;
     const sequences: Tensor = await model.generate({

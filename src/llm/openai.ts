@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { openaiSdk } from '../runtime/lazy.js';
 import { fromOpenAIBody, toOpenAIBody } from './openai-wire.js';
 import type { LlmClient, LlmRequest, LlmResponse } from './types.js';
 
@@ -16,7 +17,7 @@ export function createOpenAISdk(opts: Omit<OpenAIClientOptions, 'model'>): OpenA
   if (!apiKey) {
     throw new Error('llm: no API key — set OPENAI_API_KEY (or llm.apiKey), or point OPENAI_BASE_URL / llm.baseURL at a local server');
   }
-  return new OpenAI({
+  return new (openaiSdk().OpenAI)({
     apiKey,
     ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
     timeout: opts.timeoutMs,

@@ -1,5 +1,6 @@
 /** Image captioning through the transformers.js `image-to-text` pipeline (role `captioner`, vit-gpt2 by default). */
-import { pipeline, type RawImage } from '@huggingface/transformers';
+import type { RawImage } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 import type { RunContext } from '../core/context.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from './hub.js';
 
@@ -29,7 +30,7 @@ export async function captionImages(
 ): Promise<string[]> {
   if (images.length === 0) return [];
   const source = captionerSource(ctx, opts.model);
-  const pipe = (await loadOnce(ctx, source, 'image-to-text', (loc, o) => pipeline('image-to-text', loc, o) as Promise<unknown>)) as ImageToText;
+  const pipe = (await loadOnce(ctx, source, 'image-to-text', async (loc, o) => (await transformers()).pipeline('image-to-text', loc, o) as Promise<unknown>)) as ImageToText;
   const out: string[] = [];
   for (const image of images) {
     const res = await pipe([image], { max_new_tokens: opts.maxNewTokens ?? 30, num_beams: opts.numBeams ?? 1 });

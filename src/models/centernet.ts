@@ -13,10 +13,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { RawImage } from '@huggingface/transformers';
-import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { tfConverter } from '../runtime/lazy.js';
 import type { Box } from '../core/artifacts.js';
 import type { RunContext } from '../core/context.js';
-import { clampBox, nms } from '../stages/regions/geometry.js';
+import { clampBox, nms } from '../image/geometry.js';
 import { initTfjsWasm } from './tfjs.js';
 
 const require = createRequire(import.meta.url);
@@ -87,7 +88,7 @@ export function loadCenterNet(ctx: Pick<RunContext, 'resources'>): Promise<Graph
       const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))));
       const all = Buffer.concat(buffers);
       const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-      return loadGraphModel({
+      return tfConverter().loadGraphModel({
         load: async () => ({
           modelTopology: json.modelTopology,
           weightSpecs: manifest.flatMap((g) => g.weights) as never,

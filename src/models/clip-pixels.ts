@@ -6,7 +6,8 @@
  * by step, so values are identical. Configurations it does not cover (padding, channel flips, crop larger than the
  * resized image, …) return `undefined` and the caller uses the processor itself.
  */
-import { Tensor, type RawImage } from '@huggingface/transformers';
+import type { RawImage, Tensor } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 
 interface ImageProcessorLike {
   do_resize?: boolean;
@@ -63,6 +64,10 @@ export async function fastPixelValues(images: readonly RawImage[], ip: ImageProc
   if (resized.some((r) => r.width < cw || r.height < ch || r.channels !== 3)) return undefined;
   const out = new Float32Array(images.length * 3 * plane);
   const f = Math.fround;
+  // as transformers.js: Float32Array of the bytes, *= rescale_factor, then (v - mean) / std, each stored as float32.
+  // A pure function of (channel, byte): tabulated once (768 entries) instead of computed per pixel.
+  const lut = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) for (let b = 0; b < 256; b++) lut[c * 256 + b] = f((f(rf * b) - mean[c]!) / std[c]!);
   resized.forEach((r, n) => {
     const left = Math.floor((r.width - cw) / 2);
     const top = Math.floor((r.height - ch) / 2);
@@ -72,13 +77,13 @@ export async function fastPixelValues(images: readonly RawImage[], ip: ImageProc
       let s = ((top + y) * r.width + left) * 3;
       const row = y * cw;
       for (let x = 0; x < cw; x++, s += 3) {
-        for (let c = 0; c < 3; c++) {
-          // as transformers.js: Float32Array of the bytes, *= rescale_factor, then (v - mean) / std, each stored as float32
-          const v = f(rf * src[s + c]!);
-          out[base + c * plane + row + x] = f((v - mean[c]!) / std[c]!);
-        }
+        const o = base + row + x;
+        out[o] = lut[src[s]!]!;
+        out[o + plane] = lut[256 + src[s + 1]!]!;
+        out[o + 2 * plane] = lut[512 + src[s + 2]!]!;
       }
     }
   });
-  return new Tensor('float32', out, [images.length, 3, ch, cw]);
+  const { Tensor: TensorClass } = await transformers();
+  return new TensorClass('float32', out, [images.length, 3, ch, cw]);
 }

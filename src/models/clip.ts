@@ -8,14 +8,8 @@
  * The model is the `clip` role (see hub.ts): `models.ids.clip`, default `Xenova/clip-vit-base-patch32`,
  * or the generated tiny CLIP in profile `tiny`.
  */
-import {
-  AutoProcessor,
-  AutoTokenizer,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  type RawImage,
-  type Tensor,
-} from '@huggingface/transformers';
+import type { RawImage, Tensor } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 import { Cache } from '../core/cache.js';
 import type { RunContext } from '../core/context.js';
 import { CacheMissError } from '../core/errors.js';
@@ -84,16 +78,16 @@ function rows(t: Tensor): number[][] {
 /** The tokenizer + text tower, loaded once per run. */
 export function loadClipText(ctx: Pick<RunContext, 'resources'>, source: ModelSource) {
   return Promise.all([
-    loadOnce(ctx, source, 'tokenizer', (loc, o) => AutoTokenizer.from_pretrained(loc, o), false),
-    loadOnce(ctx, source, 'clip-text', (loc, o) => CLIPTextModelWithProjection.from_pretrained(loc, o)),
+    loadOnce(ctx, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false),
+    loadOnce(ctx, source, 'clip-text', async (loc, o) => (await transformers()).CLIPTextModelWithProjection.from_pretrained(loc, o)),
   ]);
 }
 
 /** The image processor + vision tower, loaded once per run. */
 export function loadClipVision(ctx: Pick<RunContext, 'resources'>, source: ModelSource) {
   return Promise.all([
-    loadOnce(ctx, source, 'processor', (loc, o) => AutoProcessor.from_pretrained(loc, o), false),
-    loadOnce(ctx, source, 'clip-vision', (loc, o) => CLIPVisionModelWithProjection.from_pretrained(loc, o)),
+    loadOnce(ctx, source, 'processor', async (loc, o) => (await transformers()).AutoProcessor.from_pretrained(loc, o), false),
+    loadOnce(ctx, source, 'clip-vision', async (loc, o) => (await transformers()).CLIPVisionModelWithProjection.from_pretrained(loc, o)),
   ]);
 }
 

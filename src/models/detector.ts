@@ -5,9 +5,10 @@
  *  - closed set (`object-detection`, role `object-detector`, DETR by default).
  * `detect()` also accepts the id `centernet` for the offline TF.js CenterNet (see centernet.ts).
  */
-import { pipeline, type RawImage } from '@huggingface/transformers';
+import type { RawImage } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 import type { RunContext } from '../core/context.js';
-import { clampBox, nms } from '../stages/regions/geometry.js';
+import { clampBox, nms } from '../image/geometry.js';
 import { CENTERNET_ID, COCO80, centernetFingerprint, detectCenterNet, type Detection } from './centernet.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from './hub.js';
 
@@ -62,7 +63,7 @@ export async function detect(
     return detectCenterNet(image, ctx, o);
   }
   const task = opts.task ?? 'zero-shot-object-detection';
-  const pipe = await loadOnce(ctx, source, task, (loc, o) => pipeline(task, loc, o) as Promise<unknown>);
+  const pipe = await loadOnce(ctx, source, task, async (loc, o) => (await transformers()).pipeline(task, loc, o) as Promise<unknown>);
   let raw: PipelineDetection[];
   if (task === 'zero-shot-object-detection') {
     const classes = [...(opts.classes ?? COCO80)];

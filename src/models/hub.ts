@@ -20,7 +20,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { directoryHashes } from '../core/file-identity.js';
 import { isAbsolute, join, resolve } from 'node:path';
-import { env } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 import { modelCacheDir, type Config } from '../core/config.js';
 import type { RunContext } from '../core/context.js';
 import { sha256 } from '../core/hash.js';
@@ -118,7 +118,9 @@ export function resolveModelSource(role: string, config: Config, paths: PackageP
   return { ...base, id, location: id, from: 'hub' };
 }
 
-const ORIGINAL_FETCH = env.fetch;
+/** Online: the process's fetch at call time (what transformers.js binds by default, looked up when used). */
+const onlineFetch = (input: unknown, init?: unknown): Promise<Response> =>
+  globalThis.fetch(input as Parameters<typeof fetch>[0], init as Parameters<typeof fetch>[1]);
 
 /** Stands in for `env.fetch` while offline: any attempt to reach the network is a bug, so it fails loudly. */
 async function offlineFetch(input: unknown): Promise<Response> {
@@ -128,14 +130,15 @@ async function offlineFetch(input: unknown): Promise<Response> {
 /**
  * Set transformers.js's global `env` for one load (see the module comment). Every field is set each time.
  */
-export function applyTransformersEnv(source: ModelSource): void {
+export async function applyTransformersEnv(source: ModelSource): Promise<void> {
+  const { env } = await transformers();
   env.allowLocalModels = true;
   env.useFS = true;
   env.useFSCache = true;
   env.useBrowserCache = false;
   env.cacheDir = source.cacheDir;
   env.allowRemoteModels = !source.offline;
-  env.fetch = source.offline ? (offlineFetch as typeof env.fetch) : ORIGINAL_FETCH;
+  env.fetch = (source.offline ? offlineFetch : onlineFetch) as typeof env.fetch;
 }
 
 /**
@@ -144,8 +147,8 @@ export function applyTransformersEnv(source: ModelSource): void {
  */
 let envTurn: Promise<unknown> = Promise.resolve();
 function withTransformersEnv<T>(source: ModelSource, load: () => Promise<T>): Promise<T> {
-  const run = envTurn.then(() => {
-    applyTransformersEnv(source);
+  const run = envTurn.then(async () => {
+    await applyTransformersEnv(source);
     return load();
   });
   envTurn = run.catch(() => undefined);

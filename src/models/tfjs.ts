@@ -5,14 +5,15 @@
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { tfBackendWasm, tfCore, type TfCore } from '../runtime/lazy.js';
 import type { RunContext } from '../core/context.js';
 
 const require = createRequire(import.meta.url);
 
-export function initTfjsWasm(ctx: Pick<RunContext, 'resources'>): Promise<typeof tf> {
+export function initTfjsWasm(ctx: Pick<RunContext, 'resources'>): Promise<TfCore> {
   return ctx.resources.get('tfjs:wasm', async () => {
+    const tf = tfCore();
+    const { setWasmPaths } = tfBackendWasm();
     if (tf.getBackend() !== 'wasm') {
       // the wasm binaries ship next to the package's main file; a plain directory path makes emscripten read them
       // with fs instead of fetching them

@@ -8,7 +8,7 @@ import { errorExitCode, runExitCode, PreflightError } from '../../src/cli/exit-c
 import { failureKind, summarizeFailures } from '../../src/cli/failure-summary.js';
 import { parseNumberFlag } from '../../src/cli/options.js';
 import { DEFAULT_LOCAL_MODEL, loadOnce, resolveModelSource } from '../../src/models/hub.js';
-import { sampleImagePath } from '../../src/stages/image/load.js';
+import { sampleImagePath } from '../../src/image/load.js';
 
 const sample = (id: string, imageId: number, imagePath?: string): Sample => ({ dataset: 'okvqa', questionId: id, imageId, question: 'q?', ...(imagePath ? { imagePath } : {}) });
 

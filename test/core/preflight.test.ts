@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { createAnswerer, loadPipeline } from '../../src/api.js';
+import { createAnswerer, loadPipeline } from '../../src/answerer.js';
 import { resolveConfig, type ConfigInput } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/context.js';
 import { packagePaths } from '../../src/core/paths.js';

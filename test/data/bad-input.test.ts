@@ -19,7 +19,7 @@ import { loadAokvqa } from '../../src/data/aokvqa.js';
 import { loadCaptions } from '../../src/data/captions.js';
 import { loadOkvqa } from '../../src/data/okvqa.js';
 import { scorePredictionFiles } from '../../src/eval/score-files.js';
-import { loadImage, sampleImagePath } from '../../src/stages/image/load.js';
+import { loadImage, sampleImagePath } from '../../src/image/load.js';
 import { testContext } from '../helpers/context.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-bad-input-'));

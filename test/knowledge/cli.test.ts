@@ -16,7 +16,7 @@ async function cli(...args: string[]): Promise<{ out: string; err: string }> {
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
   try {
-    const program = buildProgram();
+    const program = await buildProgram();
     program.exitOverride();
     await program.parseAsync(['node', 'okvqa', ...args]);
   } finally {

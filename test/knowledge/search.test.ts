@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packagePaths } from '../../src/core/paths.js';
 import { KnowledgeBase } from '../../src/knowledge/kb.js';
-import { knnModelBytes } from '../../src/knowledge/gemm.js';
+import { knnModelBytes } from '../../src/knowledge/vector/gemm.js';
 import {
   decodeIvfLayout,
   encodeIvfLayout,
@@ -88,7 +88,7 @@ describe('vector search', () => {
     expect(one[0]!.map((h) => h.row)).toEqual(exact[0]!.map((h) => h.row));
     expect(one[0]![0]!.score).toBeCloseTo(exact[0]![0]!.score, 5);
     await exactIndex.dispose();
-    const ivf = await IvfIndex.build(data, dim, { nlist: 32, nprobe: 32, seed: 2 });
+    const ivf = await IvfIndex.build(data, dim, { nlist: 32, nprobe: 32, seed: 2, storage: 'flat' });
     expect(ivf.layout.offsets.at(-1)).toBe(1000);
     expect(new Set(ivf.layout.perm).size).toBe(1000);
     expect((await ivf.search(queries, 5)).map((h) => h.map((x) => x.row))).toEqual(exact.map((h) => h.map((x) => x.row)));
@@ -101,7 +101,7 @@ describe('vector search', () => {
     });
     expect(hit / (5 * 40)).toBeGreaterThan(0.9);
     // The stored layout reproduces the same index.
-    const again = new IvfIndex(data, decodeIvfLayout(encodeIvfLayout(ivf.layout)), { nprobe: 4 });
+    const again = new IvfIndex(data, decodeIvfLayout(encodeIvfLayout(ivf.layout)), { nprobe: 4, storage: 'flat' });
     expect(await again.search(queries, 5)).toEqual(approx);
   });
 

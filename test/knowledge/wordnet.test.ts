@@ -47,7 +47,7 @@ describe('WordNet knowledge base', () => {
     expect(s.stats()).toMatchObject({ entities: 200, sources: { wordnet: 200 }, embedded: {} });
     const entity = s.get('wn:n00001740')!;
     expect(entity).toMatchObject({ label: 'entity', source: 'wordnet', broader: [] });
-    expect(entity.text).toMatch(/^entity is a that which is perceived/);
+    expect(entity.text).toMatch(/^entity is that which is perceived/);
     const physical = s.get('wn:n00001930')!;
     expect(physical.broader).toEqual(['entity']);
     expect(s.textSearch('physical existence', 3)[0]!.id).toBe('wn:n00001930');

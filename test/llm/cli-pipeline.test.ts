@@ -8,7 +8,7 @@ import { completionReply, TestLlmServer } from './server.js';
 import { FIXTURES, ROOT } from './helpers.js';
 import { Cache } from '../../src/core/cache.js';
 import { resolveConfig } from '../../src/core/config.js';
-import { batchCollect, batchSubmit } from '../../src/llm/api.js';
+import { batchCollect, batchSubmit } from '../../src/llm/prompt-and-batch.js';
 
 /** The built CLI, run asynchronously (the loopback server lives in this process). */
 function okvqa(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectCenterNet } from '../../src/models/centernet.js';
 import { detect } from '../../src/models/detector.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { ASTRONAUT, COFFEE, makeCtx } from './helpers.js';
 
 describe('CenterNet (real COCO-80 weights from @vladmandic/human, tfjs wasm, offline)', () => {

@@ -9,7 +9,7 @@ async function cli(...args: string[]): Promise<string> {
     return true;
   });
   try {
-    const program = buildProgram();
+    const program = await buildProgram();
     program.exitOverride();
     await program.parseAsync(['node', 'okvqa', ...args]);
   } finally {

@@ -1,7 +1,7 @@
 import { AutoProcessor, RawImage } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { fastPathApplies, fastPixelValues } from '../../src/models/clip-pixels.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { ASTRONAUT, COFFEE, paths } from './helpers.js';
 
 const CLIP_DIR = `${paths.tinyModels}/okvqa-tiny/clip`;

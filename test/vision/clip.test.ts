@@ -1,8 +1,12 @@
-import { CLIPTextModelWithProjection, RawImage } from '@huggingface/transformers';
+import { RawImage } from '@huggingface/transformers';
 import { describe, expect, it, vi } from 'vitest';
 import { dot, embedImages, embedTexts } from '../../src/models/clip.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { COFFEE, makeCtx, tiny } from './helpers.js';
+import { transformers } from '../../src/runtime/lazy.js';
+
+// The instance the package loads models through (src/runtime/lazy.ts), so the spies below see its calls.
+const { CLIPTextModelWithProjection } = await transformers();
 
 const norm = (v: number[]) => Math.sqrt(dot(v, v));
 

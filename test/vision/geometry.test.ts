@@ -10,7 +10,7 @@ import {
   nms,
   slidingWindows,
   starts,
-} from '../../src/stages/regions/geometry.js';
+} from '../../src/image/geometry.js';
 
 describe('sliding windows', () => {
   it('covers the image edge to edge with the whole image first', () => {

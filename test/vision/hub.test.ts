@@ -16,7 +16,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/core/config.js';
 import { dot, embedImages, embedTexts } from '../../src/models/clip.js';
 import { DEFAULT_MODEL_IDS, resolveModelSource } from '../../src/models/hub.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { COFFEE, makeCtx, paths, tiny } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-hub-'));

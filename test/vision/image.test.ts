@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ImageError, readImage, sampleImagePath } from '../../src/stages/image/load.js';
+import { ImageError, readImage, sampleImagePath } from '../../src/image/load.js';
 import { COFFEE } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-img-'));

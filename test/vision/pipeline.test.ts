@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAnswerer } from '../../src/api.js';
+import { createAnswerer } from '../../src/answerer.js';
 import type { Region } from '../../src/core/artifacts.js';
 import { defineStage } from '../../src/core/stage.js';
 import { createRegistry } from '../../src/stages/index.js';

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'text, mermaid or json', 'text')
     .option('--set <key=value>', 'node param override, e.g. nodes.examples.params.shots=8 (repeatable)', collect, [])
     .action(async (ref: string, opts: { format: string; set: string[] }) => {
-      const { loadPipeline } = await import('../../api.js');
+      const { loadPipeline } = await import('../../answerer.js');
       resolveConfig({ sets: opts.set.filter((s) => !s.startsWith('nodes.')) }); // unknown config keys are errors here too
       const p = loadPipeline(ref, { sets: opts.set });
       if (opts.format === 'mermaid') process.stdout.write(toMermaid(p) + '\n');

@@ -10,7 +10,7 @@ import type { WordnetPos } from '../../knowledge/wordnet.js';
 import { configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 /** The knowledge modules (SQLite, usearch, ONNX Runtime) load only when a kb command runs. */
-const kbApi = () => import('../../knowledge/api.js');
+const kbApi = () => import('../../knowledge/kb-file.js');
 
 const err = (s: string) => process.stderr.write(`${s}\n`);
 const MAX_MALFORMED_SHOWN = 10;

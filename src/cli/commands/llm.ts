@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { batchCollect } from '../../llm/api.js';
+import type { batchCollect } from '../../llm/prompt-and-batch.js';
 import type { BatchRecord } from '../../llm/batch.js';
 
 /** The LLM layer (openai, transformers.js) loads only when a command runs. */
-const llmApi = () => import('../../llm/api.js');
+const llmApi = () => import('../../llm/prompt-and-batch.js');
 import { collect, configFromOptions, parseNumberFlag, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface CompleteFlags extends ConfigOptions {

@@ -54,8 +54,7 @@ export function register(program: Command): void {
     const outDir = ensureDir(opts.out!, 'output folder');
     const { pipeline, config, data, samples, limit } = prepared;
     // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
-    const { closeRunContext, createRunContext } = await import('../../api.js');
-    const { runBatch } = await import('../../core/batch.js');
+    const { closeRunContext, createRunContext, runPipeline } = await import('../../answerer.js');
 
     const abort = new AbortController();
     let interrupts = 0;
@@ -78,7 +77,7 @@ export function register(program: Command): void {
       }
       process.on('SIGINT', onSigint);
       bar?.start(samples.length, 0, { failed: 0 });
-      const summary = await runBatch({
+      const summary = await runPipeline({
         pipeline,
         samples,
         ctx,

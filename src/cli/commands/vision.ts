@@ -46,7 +46,7 @@ export function register(program: Command): void {
     if (threshold !== undefined) opts.threshold = threshold;
     const max = parseNumberFlag('max', flags.max, { integer: true, positive: true });
     if (max !== undefined) opts.maxDetections = max;
-    const { detectImageFile } = await import('../../models/vision-api.js'); // model libraries load only when used
+    const { detectImageFile } = await import('../../models/detect-embed.js'); // model libraries load only when used
     const found = await detectImageFile(image, config, opts);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(found)}\n`);
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     if ((flags.image === undefined) === (flags.text === undefined)) throw new Error('embed: give exactly one of --image or --text');
     const config = configFromOptions(flags);
     const input = flags.image !== undefined ? { image: flags.image } : { text: flags.text! };
-    const { embedInput } = await import('../../models/vision-api.js');
+    const { embedInput } = await import('../../models/detect-embed.js');
     const r = await embedInput(input, config, flags.model);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(r)}\n`);

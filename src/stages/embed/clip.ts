@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint, embedImages, embedTexts } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({

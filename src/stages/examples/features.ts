@@ -3,7 +3,7 @@ import { Cache } from '../../core/cache.js';
 import type { RunContext } from '../../core/context.js';
 import { InputError } from '../../core/errors.js';
 import { clipFingerprint, dot, embedImages, embedTexts } from '../../models/clip.js';
-import { loadImage } from '../image/load.js';
+import { loadImage } from '../../image/load.js';
 import type { ExamplePool } from './pool.js';
 import { TfidfIndex } from '../../text/tfidf.js';
 

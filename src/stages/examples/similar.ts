@@ -3,7 +3,7 @@ import type { Example } from '../../core/artifacts.js';
 import { defineStage } from '../../core/stage.js';
 import { processAnswer } from '../../llm/pica.js';
 import { clipFingerprint, embedImages, embedTexts } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { poolImageFeatures, poolQuestionFeatures, poolTfidf, requirePoolImages, similarities } from './features.js';
 import { captionDraw, getExamplePool, toExample, topK, type ExamplePool } from './pool.js';
 import { selectorParams } from './params.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { centernetFingerprint, detectCenterNet } from '../../models/centernet.js';
 import { clipFingerprint } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
 import { checkImages } from '../checks.js';
 

@@ -1,8 +1,8 @@
 import type { Region } from '../../core/artifacts.js';
 import type { RunContext } from '../../core/context.js';
 import { clipSource, embedImages } from '../../models/clip.js';
-import type { LoadedImage } from '../image/load.js';
-import { cropImage, cropRect, roundBox } from './geometry.js';
+import type { LoadedImage } from '../../image/load.js';
+import { cropImage, cropRect, roundBox } from '../../image/geometry.js';
 
 /** Content key of a crop: the image's byte hash plus the integer pixel rectangle actually cropped. */
 export function cropKey(img: LoadedImage, region: Pick<Region, 'box'>): string {

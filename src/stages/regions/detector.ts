@@ -8,7 +8,7 @@ import { defineStage } from '../../core/stage.js';
 import { COCO80 } from '../../models/centernet.js';
 import { clipFingerprint } from '../../models/clip.js';
 import { detect, detectorFingerprint } from '../../models/detector.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
 import { checkFile, checkImages, checkModel } from '../checks.js';
 

@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
-import { slidingWindows } from './geometry.js';
+import { slidingWindows } from '../../image/geometry.js';
 import { checkImages, checkModel } from '../checks.js';
 
 const params = z.object({

@@ -10,7 +10,7 @@ import type { Region } from '../../core/artifacts.js';
 import { defineStage } from '../../core/stage.js';
 import { openKnowledgeBase, kbPathOf } from '../../knowledge/kb.js';
 import { clipFingerprint, clipSource } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions } from '../regions/common.js';
 import { mergeRegionHits } from './merge.js';
 import { checkKnowledgeBase, checkModel } from '../checks.js';

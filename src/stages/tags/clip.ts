@@ -10,9 +10,9 @@ import type { RunContext } from '../../core/context.js';
 import { sha256 } from '../../core/hash.js';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint, clipSource, dot, embedImages, embedTexts } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../image/load.js';
+import { loadImage, sampleImagePath } from '../../image/load.js';
 import { cropKey } from '../regions/common.js';
-import { cropImage } from '../regions/geometry.js';
+import { cropImage } from '../../image/geometry.js';
 import { loadVocabulary, vocabularyPath } from './vocabulary.js';
 import { checkImages, checkModel } from '../checks.js';
 

@@ -1,8 +1,8 @@
 /** One-call library functions behind `okvqa kb …`. */
 import type { Config } from '../core/config.js';
 import { clipSource, embedImages, embedTexts } from '../models/clip.js';
-import { createModelContext } from '../models/context.js';
-import { readImage } from '../stages/image/load.js';
+import { createRunContext } from '../run-context.js';
+import { readImage } from '../image/load.js';
 import { embedKb, type EmbedKbOptions, type EmbedKbResult } from './embed.js';
 import { EXACT_UP_TO, KnowledgeBase, type SearchMode } from './kb.js';
 import { DEFAULT_APPROXIMATE, type ApproximateKind } from './search.js';
@@ -51,7 +51,7 @@ export async function kbEmbed(
   config: Config,
   opts: EmbedKbOptions & { buildIndex?: boolean } = {},
 ): Promise<KbEmbedResult> {
-  const ctx = createModelContext(config);
+  const ctx = createRunContext({ config });
   const kb = KnowledgeBase.open(path);
   try {
     const r: KbEmbedResult = await embedKb(kb.store, ctx, opts);
@@ -109,7 +109,7 @@ export async function kbSearch(
   if ('fts' in query) {
     return { hits: withStore(path, (s) => s.textSearch(query.fts, k).map((e) => strip(e, e.score))) };
   }
-  const ctx = createModelContext(config);
+  const ctx = createRunContext({ config });
   const kb = KnowledgeBase.open(path, { readonly: true });
   try {
     const model = clipSource(ctx, opts.model).id;

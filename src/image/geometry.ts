@@ -1,6 +1,6 @@
 /** Box geometry for regions: sliding windows (KAT), clamping, conversions, crops. All boxes are in image pixels. */
 import type { RawImage } from '@huggingface/transformers';
-import type { Box } from '../../core/artifacts.js';
+import type { Box } from '../core/artifacts.js';
 
 export interface WindowSpec {
   /** Window side as a fraction of the image's shorter side (0 < size ≤ 1), or in pixels when > 1. */

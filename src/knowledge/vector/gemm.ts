@@ -9,7 +9,8 @@
  *   outputs values: float[b, kk], indices: int64[b, kk]
  */
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { ort } from '../../runtime/lazy.js';
 
 // --- minimal protobuf writer -------------------------------------------------------------------------------------
 
@@ -78,18 +79,18 @@ export interface GemmHits {
 
 /** One ONNX Runtime session over a fixed matrix; `search` is exact. */
 export class GemmSearcher {
-  private readonly matrix: ort.Tensor;
+  private readonly matrix: Ort.Tensor;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Ort.InferenceSession,
     data: Float32Array,
     readonly dim: number,
   ) {
-    this.matrix = new ort.Tensor('float32', data, [data.length / dim, dim]);
+    this.matrix = new (ort().Tensor)('float32', data, [data.length / dim, dim]);
   }
 
   static async create(data: Float32Array, dim: number, threads = availableParallelism()): Promise<GemmSearcher> {
-    const session = await ort.InferenceSession.create(knnModelBytes(), {
+    const session = await ort().InferenceSession.create(knnModelBytes(), {
       intraOpNumThreads: Math.max(1, threads),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
@@ -102,9 +103,9 @@ export class GemmSearcher {
     const n = this.matrix.dims[0]!;
     const kk = Math.min(k, n);
     const out = await this.session.run({
-      q: new ort.Tensor('float32', queries, [nq, this.dim]),
+      q: new (ort().Tensor)('float32', queries, [nq, this.dim]),
       m: this.matrix,
-      k: new ort.Tensor('int64', BigInt64Array.from([BigInt(kk)]), [1]),
+      k: new (ort().Tensor)('int64', BigInt64Array.from([BigInt(kk)]), [1]),
     });
     return { values: out.values!.data as Float32Array, indices: out.indices!.data as BigInt64Array, kk };
   }

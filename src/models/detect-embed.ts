@@ -1,11 +1,10 @@
 /** One-call library functions behind `okvqa detect` and `okvqa embed`. */
 import type { Box } from '../core/artifacts.js';
-import { Cache } from '../core/cache.js';
 import type { Config } from '../core/config.js';
-import { readImage } from '../stages/image/load.js';
-import { roundBox } from '../stages/regions/geometry.js';
+import { readImage } from '../image/load.js';
+import { roundBox } from '../image/geometry.js';
 import { clipSource, dot, embedImages, embedTexts } from './clip.js';
-import { createModelContext } from './context.js';
+import { createRunContext } from '../run-context.js';
 import { detect, type DetectOptions } from './detector.js';
 
 export interface DetectedObject {
@@ -17,7 +16,7 @@ export interface DetectedObject {
 /** Detect objects in an image file; boxes in image pixels (rounded to 0.1 px), best first. */
 export async function detectImageFile(path: string, config: Config, opts: DetectOptions = {}): Promise<DetectedObject[]> {
   // detection results are not cached: no need to open the on-disk cache
-  const ctx = createModelContext(config, { cache: new Cache(':memory:', 'off') });
+  const ctx = createRunContext({ config: { ...config, cache: { ...config.cache, mode: 'off' } } });
   try {
     const img = await readImage(path);
     const dets = await detect(img.image, ctx, opts);
@@ -40,7 +39,7 @@ export async function embedInput(
   config: Config,
   model?: string,
 ): Promise<EmbeddingResult> {
-  const ctx = createModelContext(config);
+  const ctx = createRunContext({ config });
   try {
     const opts = model ? { model } : {};
     let vector: number[];

@@ -1,7 +1,7 @@
 /** Library entry points behind `okvqa llm …`: one cached completion, and the Batch API workflow. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeRunContext, createRunContext } from '../api.js';
+import { closeRunContext, createRunContext } from '../run-context.js';
 import { Cache } from '../core/cache.js';
 import { cachePath, type Config } from '../core/config.js';
 import type { StageContext, Usage } from '../core/context.js';

@@ -1,5 +1,5 @@
 import type { Prediction, Sample } from './core/artifacts.js';
-import { runBatch, type BatchOptions, type BatchSummary } from './core/batch.js';
+import { runBatch, type BatchEvaluator, type BatchOptions, type BatchSummary } from './core/batch.js';
 import { Cache } from './core/cache.js';
 import { cachePath, resolveConfig, type Config, type ConfigInput } from './core/config.js';
 import { silentLogger, type Logger, type RunContext } from './core/context.js';
@@ -12,6 +12,9 @@ import { PipelineExecutor, type SampleResult } from './core/runner.js';
 import { preflight, type PreflightReport } from './core/preflight.js';
 import { loadDataFile } from './data/data-file.js';
 import type { DataSources } from './data/sources.js';
+import { officialEvaluator } from './eval/run-evaluator.js';
+import type { Score } from './eval/score-files.js';
+import { closeRunContext, createRunContext, type RunContextOptions } from './run-context.js';
 import { createRegistry } from './stages/index.js';
 
 export interface LoadPipelineOptions {
@@ -30,37 +33,8 @@ export function loadPipeline(ref: string, opts: LoadPipelineOptions = {}): Compi
   return compilePipeline(spec, opts.registry ?? createRegistry());
 }
 
-export interface RunContextOptions {
-  config?: Config;
-  data?: DataSources | string;
-  cache?: Cache;
-  log?: Logger;
-  signal?: AbortSignal;
-  paths?: PackagePaths;
-}
-
-/** Everything a run shares: config, data sources, cache, run-scoped resources. Close it with `closeRunContext`. */
-export function createRunContext(opts: RunContextOptions = {}): RunContext {
-  const config = opts.config ?? resolveConfig({ env: process.env });
-  const data = typeof opts.data === 'string' ? loadDataFile(opts.data) : opts.data ?? {};
-  return {
-    config,
-    data,
-    resources: new Resources(),
-    cache: opts.cache ?? new Cache(config.cache.mode === 'off' ? ':memory:' : cachePath(config), config.cache.mode),
-    paths: opts.paths ?? packagePaths(),
-    log: opts.log ?? silentLogger,
-    signal: opts.signal ?? new AbortController().signal,
-  };
-}
-
-export async function closeRunContext(ctx: RunContext): Promise<void> {
-  try {
-    await ctx.resources.disposeAll();
-  } finally {
-    ctx.cache.close();
-  }
-}
+// The run context lives in run-context.ts (one way to create and close one); re-exported for the public API.
+export { closeRunContext, createRunContext, type RunContextOptions } from './run-context.js';
 
 export interface AnswererOptions {
   /** Pipeline name or YAML path. */
@@ -108,7 +82,9 @@ export function createAnswerer(opts: AnswererOptions): Answerer {
   };
 }
 
-/** Run a compiled pipeline over many questions into an output folder (see runBatch). */
-export function runPipeline(opts: BatchOptions): Promise<BatchSummary> {
-  return runBatch(opts);
+export type PipelineRunOptions = Omit<BatchOptions<Score>, 'evaluator'> & { evaluator?: BatchEvaluator<Score> };
+
+/** Run a compiled pipeline over many questions into an output folder, scored by the official metrics (see runBatch). */
+export function runPipeline(opts: PipelineRunOptions): Promise<BatchSummary<Score>> {
+  return runBatch({ ...opts, evaluator: opts.evaluator ?? officialEvaluator });
 }

@@ -2,14 +2,15 @@
  * Reading images for the vision stages, with errors that name the image: missing file, not an image,
  * truncated/corrupt data, absurd dimensions. Decoding uses sharp (libvips), which transformers.js also uses.
  */
-import { sha256 } from '../../core/hash.js';
+import { sha256 } from '../core/hash.js';
 import { readFile, stat } from 'node:fs/promises';
-import { RawImage } from '@huggingface/transformers';
+import type { RawImage } from '@huggingface/transformers';
+import { transformers } from '../runtime/lazy.js';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import type { Sample } from '../../core/artifacts.js';
-import type { RunContext } from '../../core/context.js';
-import { InputError } from '../../core/errors.js';
-import { cocoFileNames } from '../../data/coco.js';
+import type { Sample } from '../core/artifacts.js';
+import type { RunContext } from '../core/context.js';
+import { InputError } from '../core/errors.js';
+import { cocoFileNames } from '../data/coco.js';
 import { join } from 'node:path';
 
 export interface ImageLimits {
@@ -79,7 +80,8 @@ export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAG
     throw new ImageError(`truncated or corrupt image data: ${(err as Error).message}`, path);
   }
   const channels = info.channels as 1 | 2 | 3 | 4;
-  let image = new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, channels);
+  const { RawImage: RawImageClass } = await transformers();
+  let image = new RawImageClass(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, channels);
   if (channels !== 3) image = image.rgb();
   const hash = sha256(bytes);
   return { path, hash, image, width: info.width, height: info.height };

@@ -1,0 +1,76 @@
+/**
+ * The CLI's commands, loaded lazily: `okvqa <command>` imports only the module that defines <command>, and the
+ * top-level help lists every command from this table without importing any (so `okvqa --help` starts in about the time
+ * of a bare `node`). A new command module gets one entry here; test/cli/command-table.test.ts checks the table's terms and
+ * descriptions against what the modules register.
+ */
+import type { Command } from 'commander';
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export interface CommandHelp {
+  name: string;
+  /** The command's term in the top-level help, as commander prints it (`run [options] <pipeline>`). */
+  term: string;
+  description: string;
+}
+
+export interface CommandEntry {
+  /** The commands the module registers. */
+  commands: CommandHelp[];
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    commands: [{ name: 'run', term: 'run [options] [pipeline]', description: 'run a pipeline over a dataset; writes predictions.json, metrics.json, trace.jsonl, manifest.json' }],
+    load: () => import('./commands/run.js'),
+  },
+  {
+    commands: [{ name: 'check', term: 'check [options] [pipeline]', description: 'check, without running anything, that every node of a pipeline has the inputs it needs (exit 2 on errors)' }],
+    load: () => import('./commands/check.js'),
+  },
+  {
+    commands: [{ name: 'eval', term: 'eval [options]', description: 'score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA)' }],
+    load: () => import('./commands/eval.js'),
+  },
+  {
+    commands: [{ name: 'graph', term: 'graph [options] <pipeline>', description: 'compile a pipeline and print its DAG' }],
+    load: () => import('./commands/graph.js'),
+  },
+  {
+    commands: [{ name: 'stages', term: 'stages [options]', description: 'list the registered stages with their inputs, output and params' }],
+    load: () => import('./commands/stages.js'),
+  },
+  {
+    commands: [
+      { name: 'detect', term: 'detect [options] <image>', description: 'detect objects in an image; boxes in image pixels' },
+      { name: 'embed', term: 'embed [options]', description: 'CLIP embedding of an image or a text: prints its dimension and norm (and the vector with --json)' },
+    ],
+    load: () => import('./commands/vision.js'),
+  },
+  {
+    commands: [{ name: 'llm', term: 'llm', description: 'the LLM layer: one cached completion, OpenAI Batch API runs' }],
+    load: () => import('./commands/llm.js'),
+  },
+  {
+    commands: [{ name: 'kb', term: 'kb', description: 'knowledge bases: Wikidata subsets and WordNet in SQLite, with CLIP vectors' }],
+    load: () => import('./commands/kb.js'),
+  },
+  {
+    commands: [{ name: 'data', term: 'data', description: 'datasets: download the official files' }],
+    load: () => import('./commands/data.js'),
+  },
+];
+
+/** The command an argument list asks for (`okvqa [--debug] <command> …`, `okvqa help <command>`), if any. */
+export function requestedCommand(args: readonly string[]): string | undefined {
+  const positional = args.filter((a) => !a.startsWith('-'));
+  return positional[0] === 'help' ? positional[1] : positional[0];
+}
+
+export function findCommand(name: string | undefined): CommandEntry | undefined {
+  return name === undefined ? undefined : COMMANDS.find((e) => e.commands.some((c) => c.name === name));
+}
