@@ -10,7 +10,7 @@ import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Sample } from '../../src/core/artifacts.js';
-import { runBatch } from '../../src/core/batch.js';
+import { runPipeline as runBatch } from '../../src/answerer.js';
 import { Cache } from '../../src/core/cache.js';
 import { compilePipeline } from '../../src/core/graph.js';
 import { StageRegistry } from '../../src/core/registry.js';
