@@ -57,7 +57,7 @@ function fidOptions(p: FidParams): FidOptions {
 }
 
 /** The image size a region's box lives in: its own, else the whole-image region's box. */
-function imageSizeOf(regions: readonly Region[]): { width: number; height: number } | undefined {
+export function imageSizeOf(regions: readonly Region[]): { width: number; height: number } | undefined {
   const own = regions.find((r) => r.image)?.image;
   if (own) return own;
   const whole = regions.find((r) => r.source === 'image');
@@ -71,11 +71,14 @@ export function normalisedBox(r: Region, size: { width: number; height: number }
   return [r.box.xmin / size.width, r.box.ymin / size.height, r.box.xmax / size.width, r.box.ymax / size.height];
 }
 
-/** A region as a text passage: `region: {label} tags: {t1, t2} box: {x1} {y1} {x2} {y2}` (normalised, 2 decimals). */
+/**
+ * A region as a text passage: `region: {label} tags: {t1, t2} box: {x1} {y1} {x2} {y2}` (box normalised by the image size,
+ * 2 decimals; pixels when the size is unknown; `tags:` left out when the region has none).
+ */
 export function regionPassage(r: Region, tags: readonly Tag[], size: { width: number; height: number } | undefined): string {
   const own = tags.filter((t) => t.region === r.id).map((t) => t.label);
   const box = size ? normalisedBox(r, size).map(round2) : [r.box.xmin, r.box.ymin, r.box.xmax, r.box.ymax].map(Math.round);
-  return `region: ${r.label ?? r.source} tags: ${own.join(', ')} box: ${box.join(' ')}`;
+  return `region: ${r.label ?? r.source}${own.length ? ` tags: ${own.join(', ')}` : ''} box: ${box.join(' ')}`;
 }
 
 export interface RegionPlan {
