@@ -46,14 +46,13 @@ interface Manifest {
   data?: DataSources;
 }
 
-/** The most frequent answer (the first to reach the top count on ties). */
+/** The most frequent answer; ties go to the one seen first (Python's `Counter(answers).most_common(1)`). */
 export function majorityAnswer(answers: readonly string[]): string {
   const count = new Map<string, number>();
+  for (const a of answers) count.set(a, (count.get(a) ?? 0) + 1);
   let best = '';
   let top = 0;
-  for (const a of answers) {
-    const n = (count.get(a) ?? 0) + 1;
-    count.set(a, n);
+  for (const [a, n] of count) {
     if (n > top) {
       top = n;
       best = a;
