@@ -78,6 +78,8 @@ export interface FidAnswer {
   visualTokens: number;
   /** Passages actually read (the question alone counts as one). */
   passagesRead: number;
+  /** Questions decoded together in this call. */
+  batchQuestions: number;
 }
 
 /** The text of one passage as the reader sees it. */
@@ -229,7 +231,7 @@ class DecoderSteps {
 
   /** One decoder call on the last token of every row; returns logits [rows, V] and, on the first step, cross-attention. */
   async run(tokens: readonly number[], fetchCross: readonly string[] = []): Promise<{ logits: Float32Array; cross: Float32Array[] }> {
-    const dec = this.reader.decoder;
+    const dec = this.step === 0 && this.reader.decoderFirst ? this.reader.decoderFirst : this.reader.decoder;
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of dec.inputNames) {
       if (name === 'input_ids') feeds[name] = int64(tokens, [this.rows, 1]);
@@ -239,7 +241,9 @@ class DecoderSteps {
       else if (this.past.has(name)) feeds[name] = this.past.get(name)!;
       else throw new Error(`decoder input "${name}" is not one the reader knows how to feed`);
     }
-    const fetches = ['logits', ...this.decoderNames, ...(this.step === 0 ? this.encoderNames : []), ...fetchCross];
+    const fetches = ['logits', ...this.decoderNames, ...(this.step === 0 ? this.encoderNames : []), ...fetchCross].filter((n) =>
+      dec.outputNames.includes(n),
+    );
     const out = await dec.run(feeds, fetches);
     for (const p of fetches) {
       if (!p.startsWith('present.')) continue;
@@ -255,7 +259,7 @@ class DecoderSteps {
       for (let r = 0; r < this.rows; r++) last.set(data.subarray((r * S + S - 1) * V, (r * S + S) * V), r * V);
       data = last;
     }
-    return { logits: data, cross: fetchCross.map((n) => out[n]!.data as Float32Array) };
+    return { logits: data, cross: fetchCross.filter((n) => out[n]).map((n) => out[n]!.data as Float32Array) };
   }
 
   /** Reorder the self-attention cache rows (beam search): row r takes the cache of row `from[r]`. */
@@ -332,6 +336,7 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
       fusedLength: F,
       visualTokens,
       passagesRead: lay.ids[b]!.length,
+      batchQuestions: B,
     };
     if (result.cross.length) {
       const H = g.numHeads;
