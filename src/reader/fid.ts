@@ -276,15 +276,12 @@ class DecoderSteps {
   }
 }
 
-/** FiD's per-passage score from the first step's cross-attention tensors [rows, H, 1, F] (row `row` of question b). */
-function attributionOf(
-  cross: Float32Array[],
-  row: number,
-  H: number,
-  F: number,
-  lay: Layout,
-  b: number,
-): { passages: number[]; visual: number[] } {
+/**
+ * FiD's per-passage score (get_crossattention_scores) from the first step's cross-attention tensors, one per layer, each
+ * [rows, H, 1, F]: for question row `row`, the sum over layers, heads and the passage's unmasked tokens, divided by
+ * tokens × layers × heads. Then, for each visual token, its mean over layers and heads.
+ */
+function attributionOf(cross: Float32Array[], row: number, H: number, F: number, lay: Layout, b: number, visualTokens: number) {
   const layers = cross.length;
   const tokenSum = (pos: number): number => {
     let s = 0;
@@ -296,7 +293,8 @@ function attributionOf(
     for (let t = 0; t < p.length; t++) s += tokenSum(j * lay.L + t);
     return p.length ? s / (p.length * layers * H) : 0;
   });
-  return { passages, visual: [] };
+  const visual = Array.from({ length: visualTokens }, (_, r) => tokenSum(lay.nMax * lay.L + r) / (layers * H));
+  return { passages, visual };
 }
 
 /**
@@ -339,17 +337,10 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
       batchQuestions: B,
     };
     if (result.cross.length) {
-      const H = g.numHeads;
-      const a = attributionOf(result.cross, b * K, H, F, lay, b);
+      const a = attributionOf(result.cross, b * K, g.numHeads, F, lay, b, visualTokens);
       ans.attribution = a.passages;
       ans.attributionKind = reader.crossAttention!.kind;
-      if (visualTokens) {
-        ans.visualAttribution = Array.from({ length: visualTokens }, (_, r) => {
-          let s = 0;
-          for (const c of result.cross) for (let h = 0; h < H; h++) s += c[(b * K * H + h) * F + lay.nMax * lay.L + r]!;
-          return s / (result.cross.length * H);
-        });
-      }
+      if (visualTokens) ans.visualAttribution = a.visual;
     } else {
       ans.attributionMissing = !opts.attribution
         ? 'attribution off'

@@ -60,4 +60,11 @@ describe('reader.fid in a pipeline run', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('reader.llm swaps in with one line (same inputs)', () => {
+    const pipeline = loadPipeline(join(paths.root, 'test', 'reader', 'fixtures', 'fid-toy-llm.yaml'), { registry: createRegistry([toyPassages]) });
+    const text = JSON.stringify(pipeline);
+    expect(text).toContain('reader.llm');
+    expect(text).not.toContain('reader.fid');
+  });
 });
