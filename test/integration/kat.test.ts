@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../src/api.js';
 import type { Passage } from '../../src/core/artifacts.js';
-import { majorityAnswer } from '../../src/export/fid.js';
+import { scoreKatEmsFiles } from '../../src/eval/score-files.js';
+import { exportFid, majorityAnswer } from '../../src/export/fid.js';
 import { okvqa, repoRoot } from '../helpers/cli.js';
 
 const KAT = join(repoRoot, 'test', 'fixtures', 'kat');
@@ -52,15 +53,12 @@ describe('KAT end to end on the tiny profile (CLI, offline)', () => {
     expect(first.ctxs).toHaveLength(41);
     expect(first.ctxs[0]).toEqual({ title: p0[0]!.title, text: p0[0]!.body, score: p0[0]!.score });
     expect(`title: ${first.ctxs[0].title} context: ${first.ctxs[0].text}`).toBe(p0[0]!.text); // FiD's ctx format = KAT's string
-    const ranked = JSON.parse(readFileSync(train, 'utf8'));
-    expect(ranked[0].ctxs.length).toBe(41);
-    const rk = okvqa(['export', 'fid', out, '--out', join(tmp, 'rank.json'), '--rank-scores']);
-    expect(rk.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(tmp, 'rank.json'), 'utf8'))[0].ctxs.map((c: { score: number }) => c.score).slice(0, 3)).toEqual([41, 40, 39]);
+    expect(exportFid(out, { rankScores: true }).examples[0]!.ctxs.map((c) => c.score).slice(0, 3)).toEqual([41, 40, 39]);
+    expect(() => exportFid(out, { nodes: ['nope'] })).toThrow(/no node "nope" in the trace/);
 
-    const e = okvqa(['eval', '--annotations', join(KAT, 'val_annotations.json'), '--predictions', join(out, 'predictions.json'), '--metric', 'kat-ems', '--json']);
-    expect(e.code, e.stderr).toBe(0);
-    expect(JSON.parse(e.stdout)).toMatchObject({ metric: 'kat-ems', n: 3 });
+    const ems = scoreKatEmsFiles(join(KAT, 'val_annotations.json'), join(out, 'predictions.json'));
+    expect(ems).toMatchObject({ metric: 'kat-ems', n: 3 });
+    expect(Object.keys(ems.perQuestion).sort()).toEqual(['115115', '3397615', '5723996']);
   }, 180_000);
 
   it("okvqa run kat-released: KAT's pickles to the reader", () => {
