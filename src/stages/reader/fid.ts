@@ -179,6 +179,7 @@ export const readerFid = defineStage({
       crossAttentionLength: a.crossLength,
       fusedLength: a.fusedLength,
       batchQuestions: a.batchQuestions,
+      batchEncodedPassages: a.batchEncodedPassages,
     });
     ctx.note('regions', plan.note);
     ctx.note('visualTokens', a.visualTokens);
