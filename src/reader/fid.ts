@@ -217,7 +217,7 @@ function repeatRows<T extends Float32Array | Int32Array>(src: T, B: number, per:
   return out;
 }
 
-/** Runs the merged decoder step by step, holding the KV cache. */
+/** Runs the decoder step by step (the merged graph, or decoder then decoder-with-past), holding the KV cache. */
 class DecoderSteps {
   private past = new Map<string, ort.Tensor>();
   private readonly encState: ort.Tensor;
