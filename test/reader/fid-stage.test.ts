@@ -101,6 +101,17 @@ describe('reader.fid on the tiny T5', () => {
     expect(two.logprob).not.toBeCloseTo(pred.logprob!, 6);
   });
 
+  it('A-OKVQA: picks the multiple-choice option nearest the generated answer', async () => {
+    const p = fidParams.parse({});
+    const base = await readerFid.run({ sample: sample('what color is the cup?'), passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    const choices = ['purple elephant', base.answer.toUpperCase(), 'xyz'];
+    const mc = await readerFid.run({ sample: { ...sample('what color is the cup?'), choices }, passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    expect(mc.multipleChoice).toBe(choices[1]);
+    const other = await readerFid.run({ sample: { ...sample('what color is the cup?'), choices: ['purple elephant', 'xyz'] }, passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    expect(['purple elephant', 'xyz']).toContain(other.multipleChoice);
+    expect(notes.multipleChoice).toMatch(/nearest choice/);
+  });
+
   it('micro-batches concurrent questions into one call, with the same results as alone', async () => {
     const local = makeCtx(tiny);
     const p = fidParams.parse({ batchSize: 4, batchWindowMs: 50 });
