@@ -143,6 +143,19 @@ describe('reader.fid on the tiny T5', () => {
     expect(b.sizes).toEqual([3]);
   });
 
+  it('a decoder without cross-attention outputs gives no attribution, and says why', async () => {
+    const reader = await loadT5Reader(ctx, readerSource(ctx));
+    const { crossAttention: _ca, ...plain } = reader;
+    const q = [{ question: 'what sport is this?', passages: PASSAGES.map((x) => x.text) }];
+    const [a] = await fidGenerate(plain, q, FID_KAT);
+    const [b] = await fidGenerate(reader, q, FID_KAT);
+    expect(a!.attribution).toBeUndefined();
+    expect(a!.attributionMissing).toMatch(/exposes no cross-attention outputs/);
+    expect(a!.tokens).toEqual(b!.tokens);
+    const [off] = await fidGenerate(reader, q, { ...FID_KAT, attribution: false });
+    expect(off!.attributionMissing).toBe('attribution off');
+  });
+
   it('beam search: one beam is greedy; more beams return a sequence of at most maxLength - 1 tokens', async () => {
     const reader = await loadT5Reader(ctx, readerSource(ctx));
     const q = [{ question: 'what sport is this?', passages: PASSAGES.map((x) => x.text) }];
