@@ -63,6 +63,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     commands: [{ name: 'data', term: 'data', description: 'datasets: download the official files' }],
     load: () => import('./commands/data.js'),
   },
+  {
+    commands: [{ name: 'export', term: 'export', description: 'export a finished run for other tools' }],
+    load: () => import('./commands/export.js'),
+  },
 ];
 
 /** The command an argument list asks for (`okvqa [--debug] <command> …`, `okvqa help <command>`), if any. */

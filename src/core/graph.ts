@@ -87,6 +87,9 @@ export function compilePipeline(spec: PipelineSpec, registry: StageRegistry): Co
       let sources: string[];
       if (explicit !== undefined) {
         sources = Array.isArray(explicit) ? explicit : [explicit];
+        if (sources.length === 0 && !spec_.optional) {
+          throw new PipelineError('an empty binding leaves the input unbound, and this input is not optional', file, name, field);
+        }
         for (const src of sources) {
           if (src === name) throw new PipelineError('a node cannot take its own output as input', file, name, field);
           if (src !== SAMPLE_NODE && !stages.has(src)) throw new PipelineError(`no node named "${src}"`, file, name, field);

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { applySets, deepMerge } from './config.js';
 import { PipelineError } from './errors.js';
 
-const bindingSchema = z.union([z.string(), z.array(z.string()).min(1)]);
+/** A producing node, several (list artifacts, concatenated), or `[]`: leave an optional input unbound. */
+const bindingSchema = z.union([z.string(), z.array(z.string())]);
 export const nodeSpecSchema = z.strictObject({
   use: z.string(),
   params: z.record(z.string(), z.unknown()).optional(),

@@ -1,4 +1,5 @@
 import type { AnyStage } from '../core/stage.js';
+import { captionAuto } from './caption/auto.js';
 import { captionModel } from './caption/model.js';
 import { embedClip } from './embed/clip.js';
 import { regionsCenternet } from './regions/centernet.js';
@@ -14,4 +15,5 @@ export const visionStages: readonly AnyStage[] = [
   regionsDetector,
   regionsCenternet,
   captionModel,
+  captionAuto,
 ] as AnyStage[];
