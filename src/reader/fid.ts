@@ -19,7 +19,8 @@
  * or only the softmax weights as `cross_attentions.{i}` (what `output_attentions` exports carry); without either,
  * there is no attribution.
  */
-import * as ort from 'onnxruntime-node';
+import type * as OrtTypes from 'onnxruntime-node';
+import { ort as loadOrt } from '../runtime/lazy.js';
 import type { T5Reader } from './t5.js';
 
 export interface FidQuestion {
@@ -127,8 +128,8 @@ function layout(reader: T5Reader, qs: readonly FidQuestion[], o: FidOptions): La
   return { ids, L, nMax, rMax, fusedLength: nMax * L + rMax };
 }
 
-function int64(values: ArrayLike<number>, dims: number[]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
+function int64(values: ArrayLike<number>, dims: number[]): OrtTypes.Tensor {
+  return new (loadOrt().Tensor)('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
 }
 
 /** Encode every passage once, fuse per question (+ visual tokens): hidden states [B, F, d] and mask [B, F]. */
@@ -165,8 +166,8 @@ async function encodeFused(
     if (reader.geometry.padTokenId !== 0) for (let t = r.length; t < L; t++) inputIds[i * L + t] = BigInt(reader.geometry.padTokenId);
   });
   const out = await reader.encoder.run({
-    input_ids: new ort.Tensor('int64', inputIds, [rows.length, L]),
-    attention_mask: new ort.Tensor('int64', attn, [rows.length, L]),
+    input_ids: new (loadOrt().Tensor)('int64', inputIds, [rows.length, L]),
+    attention_mask: new (loadOrt().Tensor)('int64', attn, [rows.length, L]),
   });
   const enc = out.last_hidden_state?.data as Float32Array | undefined;
   if (!enc) throw new Error('encoder returned no last_hidden_state');
@@ -191,7 +192,7 @@ async function encodeFused(
         feats.set(v, (b * rMax + r) * width);
       }),
     );
-    const vo = await reader.visual.run({ [reader.visual.inputNames[0]!]: new ort.Tensor('float32', feats, [B, rMax, width]) });
+    const vo = await reader.visual.run({ [reader.visual.inputNames[0]!]: new (loadOrt().Tensor)('float32', feats, [B, rMax, width]) });
     const vis = vo[reader.visual.outputNames[0]!]!.data as Float32Array;
     qs.forEach((q, b) => {
       const r = q.visual?.length ?? 0;
@@ -224,9 +225,9 @@ function repeatRows<T extends Float32Array | Int32Array>(src: T, B: number, per:
 
 /** Runs the decoder step by step (the merged graph, or decoder then decoder-with-past), holding the KV cache. */
 class DecoderSteps {
-  private past = new Map<string, ort.Tensor>();
-  private readonly encState: ort.Tensor;
-  private readonly encMask: ort.Tensor;
+  private past = new Map<string, OrtTypes.Tensor>();
+  private readonly encState: OrtTypes.Tensor;
+  private readonly encMask: OrtTypes.Tensor;
   private step = 0;
   private readonly decoderNames: string[] = [];
   private readonly encoderNames: string[] = [];
@@ -239,25 +240,25 @@ class DecoderSteps {
     readonly F: number,
   ) {
     const g = reader.geometry;
-    this.encState = new ort.Tensor('float32', states, [rows, F, g.dModel]);
+    this.encState = new (loadOrt().Tensor)('float32', states, [rows, F, g.dModel]);
     this.encMask = int64(mask, [rows, F]);
     for (const name of reader.decoder.inputNames) {
       if (!name.startsWith('past_key_values.')) continue;
       const present = name.replace('past_key_values.', 'present.');
       (name.includes('.encoder.') ? this.encoderNames : this.decoderNames).push(present);
-      this.past.set(name, new ort.Tensor('float32', new Float32Array(0), [rows, g.numHeads, 0, g.dKv]));
+      this.past.set(name, new (loadOrt().Tensor)('float32', new Float32Array(0), [rows, g.numHeads, 0, g.dKv]));
     }
   }
 
   /** One decoder call on the last token of every row; returns logits [rows, V] and, on the first step, cross-attention. */
   async run(tokens: readonly number[], fetchCross: readonly string[] = []): Promise<{ logits: Float32Array; cross: Float32Array[] }> {
     const dec = this.step === 0 && this.reader.decoderFirst ? this.reader.decoderFirst : this.reader.decoder;
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, OrtTypes.Tensor> = {};
     for (const name of dec.inputNames) {
       if (name === 'input_ids') feeds[name] = int64(tokens, [this.rows, 1]);
       else if (name === 'encoder_attention_mask') feeds[name] = this.encMask;
       else if (name === 'encoder_hidden_states') feeds[name] = this.encState;
-      else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', new Uint8Array([this.step > 0 ? 1 : 0]), [1]);
+      else if (name === 'use_cache_branch') feeds[name] = new (loadOrt().Tensor)('bool', new Uint8Array([this.step > 0 ? 1 : 0]), [1]);
       else if (this.past.has(name)) feeds[name] = this.past.get(name)!;
       else throw new Error(`decoder input "${name}" is not one the reader knows how to feed`);
     }
@@ -291,7 +292,7 @@ class DecoderSteps {
       const src = t.data as Float32Array;
       const dst = new Float32Array(src.length);
       from.forEach((f, r) => dst.set(src.subarray(f * per, (f + 1) * per), r * per));
-      this.past.set(name, new ort.Tensor('float32', dst, t.dims as number[]));
+      this.past.set(name, new (loadOrt().Tensor)('float32', dst, t.dims as number[]));
     }
   }
 }

@@ -15,8 +15,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoModelForSeq2SeqLM, AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
-import * as ort from 'onnxruntime-node';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import type * as OrtTypes from 'onnxruntime-node';
+import { ort as loadOrt, transformers } from '../runtime/lazy.js';
 import type { RunContext } from '../core/context.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from '../models/hub.js';
 
@@ -38,13 +39,13 @@ export interface T5Reader {
   source: ModelSource;
   geometry: T5Geometry;
   tokenizer: PreTrainedTokenizer;
-  encoder: ort.InferenceSession;
+  encoder: OrtTypes.InferenceSession;
   /** The merged decoder (every step), or in the split layout the decoder-with-past (steps after the first). */
-  decoder: ort.InferenceSession;
+  decoder: OrtTypes.InferenceSession;
   /** Split layout only: the decoder without past that runs the first step. */
-  decoderFirst?: ort.InferenceSession;
+  decoderFirst?: OrtTypes.InferenceSession;
   /** Present when the checkpoint carries `onnx/visual_projection.onnx`. */
-  visual?: ort.InferenceSession;
+  visual?: OrtTypes.InferenceSession;
   /** Input width of the visual projection (CLIP embedding size + 4 box coordinates). */
   visualFeatures?: number;
   /** Names of the decoder's per-layer cross-attention outputs, when it exposes them, and what they hold. */
@@ -115,22 +116,22 @@ function splitLayout(source: ModelSource): { first: string; withPast: string; en
 interface Seq2Seq {
   config: Record<string, unknown>;
   generation_config?: Record<string, unknown>;
-  sessions: Record<string, ort.InferenceSession>;
+  sessions: Record<string, OrtTypes.InferenceSession>;
   dispose(): Promise<unknown>;
 }
 
 /** Load (once per run) the reader for a role source: tokenizer, encoder and merged decoder sessions, visual projection. */
 export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSource): Promise<T5Reader> {
   return ctx.resources.get(`t5-reader:${source.location}:${source.dtype}:${source.device}`, async () => {
-    const tokenizer = await loadOnce(ctx, source, 'tokenizer', (loc, o) => AutoTokenizer.from_pretrained(loc, o), false);
+    const tokenizer = await loadOnce(ctx, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
     const split = splitLayout(source);
     let reader: T5Reader;
     if (split) {
-      const [encoder, decoderFirst, decoder] = await Promise.all([split.encoder, split.first, split.withPast].map((f) => ort.InferenceSession.create(f)));
+      const [encoder, decoderFirst, decoder] = await Promise.all([split.encoder, split.first, split.withPast].map((f) => loadOrt().InferenceSession.create(f)));
       const geometry = t5Geometry(readJson(source.location, 'config.json'), readJson(source.location, 'generation_config.json'));
       reader = { source, geometry, tokenizer, encoder: encoder!, decoder: decoder!, decoderFirst: decoderFirst! };
     } else {
-      const model = await loadOnce(ctx, source, 'seq2seq', (loc, o) => AutoModelForSeq2SeqLM.from_pretrained(loc, o) as unknown as Promise<Seq2Seq>);
+      const model = await loadOnce(ctx, source, 'seq2seq', async (loc, o) => (await transformers()).AutoModelForSeq2SeqLM.from_pretrained(loc, o) as unknown as Promise<Seq2Seq>);
       const encoder = model.sessions.model;
       const decoder = model.sessions.decoder_model_merged;
       if (!encoder || !decoder) {
@@ -147,7 +148,7 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
     if (ca) reader.crossAttention = ca;
     const vp = visualProjectionPath(source);
     if (vp) {
-      const visual = await ort.InferenceSession.create(vp);
+      const visual = await loadOrt().InferenceSession.create(vp);
       reader.visual = visual;
       const meta = visual.inputMetadata?.[0] as { shape?: readonly (number | string)[] } | undefined;
       const width = meta?.shape?.[2];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { katCropLayout, KAT_CROPS } from '../../src/stages/regions/kat-crops.js';
 import { katCropPixels, pilResizeBicubic, torchBicubicResize } from '../../src/stages/regions/kat-pixels.js';
-import { readImage } from '../../src/stages/image/load.js';
+import { readImage } from '../../src/image/load.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { COFFEE } from './helpers.js';
 
