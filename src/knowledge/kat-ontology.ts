@@ -5,7 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { readPickle } from '../data/pickle.js';
-import { entityText, KnowledgeStore, type Entity } from './store.js';
+import { katEntityText, KnowledgeStore, type Entity } from './store.js';
 
 export interface KatOntologyResult {
   entities: number;
@@ -26,7 +26,7 @@ export function buildKatOntology(opts: { ontology: string; out: string }): KatOn
         if (!Array.isArray(v) || v.length < 2) throw new InputError(`"${id}": expected (name, description)`, opts.ontology);
         const label = String(v[0]);
         const description = String(v[1]);
-        return { id, label, description, text: entityText(label, description), source: 'kat-ontology' };
+        return { id, label, description, text: katEntityText(label, description), source: 'kat-ontology' };
       });
       store.transaction(() => {
         inserted += store.insertEntities(batch);

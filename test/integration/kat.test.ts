@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadPipeline } from '../../src/api.js';
+import { loadPipeline } from '../../src/answerer.js';
 import type { Passage } from '../../src/core/artifacts.js';
 import { scoreKatEmsFiles } from '../../src/eval/score-files.js';
 import { exportFid, majorityAnswer } from '../../src/export/fid.js';
