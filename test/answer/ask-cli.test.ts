@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/core/hash.js';
-import { okvqa, repoRoot } from '../helpers/cli.js';
+import { cleanEnv, okvqa, repoRoot } from '../helpers/cli.js';
 
 const COFFEE = join(repoRoot, 'test', 'fixtures', 'images', 'coffee.png');
 const MINI = join(repoRoot, 'test', 'fixtures', 'okvqa-mini', 'data.json');
@@ -21,6 +22,19 @@ describe('okvqa ask', () => {
     expect(out.image.hash).toBe(sha256(readFileSync(COFFEE)));
     expect(out.image.id).toBeUndefined();
     expect(out.timings.map((t: { node: string }) => t.node)).toEqual(['candidates', 'answer']);
+  });
+
+  it('reads the image from stdin with -', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'okvqa.js'), 'ask', '-', 'What is in the cup?', '--pipeline', 'prior', '--data', MINI, '--json', '--set', 'cache.mode=off'], {
+      cwd: repoRoot,
+      env: cleanEnv(),
+      input: readFileSync(COFFEE),
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.image.hash).toBe(sha256(readFileSync(COFFEE)));
+    expect(out.image.path).toBe(`memory:${out.image.hash}`);
   });
 
   it('prints a readable answer; a missing image is an error naming the file, exit code 1', () => {

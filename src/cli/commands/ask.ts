@@ -63,7 +63,7 @@ export function register(program: Command): void {
   withConfigOptions(
     program
       .command('ask <image> <question>')
-      .description('answer one question about any image file (no dataset or COCO id needed); prints the answer and the knowledge used')
+      .description('answer one question about any image file, or - for stdin (no dataset or COCO id needed); prints the answer and the knowledge used')
       .option('--pipeline <name>', 'pipeline name or YAML path (kat, revive, pica-base, …)', 'revive')
       .option('--data <data.json>', 'knowledge base, example pool, captions… (default with --profile tiny: the bundled tiny KB and pool)')
       .option('--image-id <id>', 'COCO image id of the image (then it identifies the image and file captions/tags apply)')
@@ -71,7 +71,12 @@ export function register(program: Command): void {
       .option('--json', 'print the whole result as JSON'),
   ).action(async (image: string, question: string, opts: AskOptions) => {
     const { createAnswerer } = await import('../../api.js'); // stages and model libraries load only when used
-    const input: { image: string; question: string; imageId?: number } = { image, question };
+    const input: { image: string | Buffer; question: string; imageId?: number } = { image, question };
+    if (image === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      input.image = Buffer.concat(chunks);
+    }
     if (opts.imageId !== undefined) {
       const id = Number(opts.imageId);
       if (!Number.isInteger(id) || id < 0) throw new Error(`--image-id must be a non-negative integer, got "${opts.imageId}"`);
