@@ -97,6 +97,8 @@ export interface Answerer {
   readonly context: RunContext;
   /** Nodes swapped so the pipeline works on any image (e.g. `caption.file` → `caption.model`). */
   readonly adaptations: readonly Adaptation[];
+  /** The data.json whose knowledge base and example pool profile `tiny` used because no data was given. */
+  readonly defaultData?: string;
   /**
    * Answer one question about an image given as a path, a `file:` URL or a Buffer (or a dataset `Sample`). Never throws
    * for a bad question or image: the result says `ok: false` with the error.
@@ -108,8 +110,12 @@ export interface Answerer {
 }
 
 /** The bundled tiny knowledge base and example pool that profile `tiny` uses when no data is given. */
+export function tinyDefaultDataFile(paths: PackagePaths): string {
+  return join(paths.root, 'test', 'fixtures', 'revive', 'data.json');
+}
+
 export function tinyDefaultData(paths: PackagePaths): DataSources | undefined {
-  const file = join(paths.root, 'test', 'fixtures', 'revive', 'data.json');
+  const file = tinyDefaultDataFile(paths);
   if (!existsSync(file)) return undefined;
   const d = loadDataFile(file);
   const out: DataSources = {};
@@ -138,7 +144,11 @@ export function createAnswerer(opts: AnswererOptions): Answerer {
     env: process.env,
   });
   let data: DataSources = typeof opts.data === 'string' ? loadDataFile(opts.data) : opts.data ?? {};
-  if (opts.data === undefined && config.models.profile === 'tiny') data = tinyDefaultData(paths) ?? {};
+  let defaultData: string | undefined;
+  if (opts.data === undefined && config.models.profile === 'tiny') {
+    const d = tinyDefaultData(paths);
+    if (d) [data, defaultData] = [d, tinyDefaultDataFile(paths)];
+  }
   let adaptations: Adaptation[] = [];
   if (opts.anyImage !== false) ({ spec, adaptations } = adaptForAnyImage(spec, data));
   const pipeline = compilePipeline(spec, opts.registry ?? createRegistry());
@@ -166,6 +176,7 @@ export function createAnswerer(opts: AnswererOptions): Answerer {
     pipeline,
     context,
     adaptations,
+    ...(defaultData ? { defaultData } : {}),
     answer,
     async answerMany(inputs, o = {}) {
       const queue = new PQueue({ concurrency: o.concurrency ?? config.concurrency });

@@ -95,6 +95,7 @@ export function register(program: Command): void {
       log: { debug: () => {}, info: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
     });
     try {
+      if (answerer.defaultData) process.stderr.write(`note: profile tiny without --data: knowledge base and example pool from ${answerer.defaultData}\n`);
       for (const a of answerer.adaptations) process.stderr.write(`note: node "${a.node}" uses ${a.to} instead of ${a.from} (${a.why})\n`);
       const r = await answerer.answer(input);
       if (opts.json) process.stdout.write(`${JSON.stringify({ pipeline: answerer.pipeline.name, adaptations: answerer.adaptations, ...r })}\n`);
