@@ -36,6 +36,8 @@ export interface Region {
   /** L2-normalised image embedding of the crop, when a stage computed it. */
   embedding?: number[];
   embeddingModel?: string;
+  /** Size of the image the box is in (pixels), when the producing stage knew it: boxes normalise against it. */
+  image?: { width: number; height: number };
 }
 
 /** An in-context example drawn from the example pool (usually the training split). */
@@ -86,8 +88,12 @@ export interface Prediction {
   score?: number;
   /** A-OKVQA multiple-choice pick. */
   multipleChoice?: string;
-  /** How the answer was chosen (e.g. "logprob", "vote"). */
+  /** How the answer was chosen (e.g. "logprob", "vote", "fid"). */
   method?: string;
+  /** Summed log-probability of the generated answer (generative readers). */
+  logprob?: number;
+  /** One FiD cross-attention score per passage, aligned with the `passages` input the reader received (same order). */
+  attribution?: number[];
 }
 
 /** Name → type of every artifact kind. Extend by declaration merging for new kinds. */

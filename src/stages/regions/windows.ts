@@ -31,6 +31,7 @@ export const regionsWindows = defineStage({
     const boxes = slidingWindows(img.width, img.height, p.windows, p.includeWhole);
     const regions = finalizeRegions(
       boxes.map((box, i) => ({ box, source: i === 0 && p.includeWhole ? ('image' as const) : ('window' as const) })),
+      img,
     );
     ctx.note('windows', regions.length);
     return p.embed ? embedRegions(regions, img, ctx, p.model) : regions;
