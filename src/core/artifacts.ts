@@ -81,6 +81,9 @@ export interface Passage {
   source: string;
   id?: string;
   region?: number;
+  /** FiD's `ctxs[].title` / `ctxs[].text` split of the passage, when it has one (export to FiD training JSON). */
+  title?: string;
+  body?: string;
 }
 
 export interface Prediction {

@@ -9,6 +9,14 @@ export interface ExampleSources {
   tags?: string;
 }
 
+/** KAT's released pickles (guilk/KAT okvqa.zip). */
+export interface KatSources {
+  entities?: string;
+  implicit?: string;
+  questions?: string;
+  ontology?: string;
+}
+
 /** data.json with every path resolved to an absolute path. */
 export interface DataSources {
   dataset?: DatasetName;
@@ -21,4 +29,5 @@ export interface DataSources {
   tags?: string;
   knowledge?: string;
   examples?: ExampleSources;
+  kat?: KatSources;
 }
