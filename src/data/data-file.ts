@@ -25,8 +25,6 @@ const katSchema = z.strictObject({
   implicit: z.string().optional(),
   /** `{split}.pkl` (KAT's questions and answers, to match its keys to question ids) */
   questions: z.string().optional(),
-  /** `wikidata_ontology.pkl` (KAT's entity database) */
-  ontology: z.string().optional(),
 });
 
 /** data.json: which files a run reads. Relative paths resolve against data.json's folder. */
@@ -60,7 +58,7 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   }
   if (spec.kat) {
     out.kat = {};
-    for (const k of ['entities', 'implicit', 'questions', 'ontology'] as const) {
+    for (const k of ['entities', 'implicit', 'questions'] as const) {
       const v = abs(spec.kat[k]);
       if (v) out.kat[k] = v;
     }

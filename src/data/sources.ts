@@ -14,7 +14,6 @@ export interface KatSources {
   entities?: string;
   implicit?: string;
   questions?: string;
-  ontology?: string;
 }
 
 /** data.json with every path resolved to an absolute path. */

@@ -78,6 +78,8 @@ export interface FidAnswer {
   visualTokens: number;
   /** Passages actually read (the question alone counts as one). */
   passagesRead: number;
+  /** Questions decoded together in this call. */
+  batchQuestions: number;
 }
 
 /** The text of one passage as the reader sees it. */
@@ -229,7 +231,7 @@ class DecoderSteps {
 
   /** One decoder call on the last token of every row; returns logits [rows, V] and, on the first step, cross-attention. */
   async run(tokens: readonly number[], fetchCross: readonly string[] = []): Promise<{ logits: Float32Array; cross: Float32Array[] }> {
-    const dec = this.reader.decoder;
+    const dec = this.step === 0 && this.reader.decoderFirst ? this.reader.decoderFirst : this.reader.decoder;
     const feeds: Record<string, ort.Tensor> = {};
     for (const name of dec.inputNames) {
       if (name === 'input_ids') feeds[name] = int64(tokens, [this.rows, 1]);
@@ -239,7 +241,9 @@ class DecoderSteps {
       else if (this.past.has(name)) feeds[name] = this.past.get(name)!;
       else throw new Error(`decoder input "${name}" is not one the reader knows how to feed`);
     }
-    const fetches = ['logits', ...this.decoderNames, ...(this.step === 0 ? this.encoderNames : []), ...fetchCross];
+    const fetches = ['logits', ...this.decoderNames, ...(this.step === 0 ? this.encoderNames : []), ...fetchCross].filter((n) =>
+      dec.outputNames.includes(n),
+    );
     const out = await dec.run(feeds, fetches);
     for (const p of fetches) {
       if (!p.startsWith('present.')) continue;
@@ -255,7 +259,7 @@ class DecoderSteps {
       for (let r = 0; r < this.rows; r++) last.set(data.subarray((r * S + S - 1) * V, (r * S + S) * V), r * V);
       data = last;
     }
-    return { logits: data, cross: fetchCross.map((n) => out[n]!.data as Float32Array) };
+    return { logits: data, cross: fetchCross.filter((n) => out[n]).map((n) => out[n]!.data as Float32Array) };
   }
 
   /** Reorder the self-attention cache rows (beam search): row r takes the cache of row `from[r]`. */
@@ -272,15 +276,12 @@ class DecoderSteps {
   }
 }
 
-/** FiD's per-passage score from the first step's cross-attention tensors [rows, H, 1, F] (row `row` of question b). */
-function attributionOf(
-  cross: Float32Array[],
-  row: number,
-  H: number,
-  F: number,
-  lay: Layout,
-  b: number,
-): { passages: number[]; visual: number[] } {
+/**
+ * FiD's per-passage score (get_crossattention_scores) from the first step's cross-attention tensors, one per layer, each
+ * [rows, H, 1, F]: for question row `row`, the sum over layers, heads and the passage's unmasked tokens, divided by
+ * tokens × layers × heads. Then, for each visual token, its mean over layers and heads.
+ */
+function attributionOf(cross: Float32Array[], row: number, H: number, F: number, lay: Layout, b: number, visualTokens: number) {
   const layers = cross.length;
   const tokenSum = (pos: number): number => {
     let s = 0;
@@ -292,7 +293,8 @@ function attributionOf(
     for (let t = 0; t < p.length; t++) s += tokenSum(j * lay.L + t);
     return p.length ? s / (p.length * layers * H) : 0;
   });
-  return { passages, visual: [] };
+  const visual = Array.from({ length: visualTokens }, (_, r) => tokenSum(lay.nMax * lay.L + r) / (layers * H));
+  return { passages, visual };
 }
 
 /**
@@ -332,19 +334,13 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
       fusedLength: F,
       visualTokens,
       passagesRead: lay.ids[b]!.length,
+      batchQuestions: B,
     };
     if (result.cross.length) {
-      const H = g.numHeads;
-      const a = attributionOf(result.cross, b * K, H, F, lay, b);
+      const a = attributionOf(result.cross, b * K, g.numHeads, F, lay, b, visualTokens);
       ans.attribution = a.passages;
       ans.attributionKind = reader.crossAttention!.kind;
-      if (visualTokens) {
-        ans.visualAttribution = Array.from({ length: visualTokens }, (_, r) => {
-          let s = 0;
-          for (const c of result.cross) for (let h = 0; h < H; h++) s += c[(b * K * H + h) * F + lay.nMax * lay.L + r]!;
-          return s / (result.cross.length * H);
-        });
-      }
+      if (visualTokens) ans.visualAttribution = a.visual;
     } else {
       ans.attributionMissing = !opts.attribution
         ? 'attribution off'

@@ -6,6 +6,8 @@
  * transformers.js resolves, downloads and caches the files and builds the ONNX Runtime sessions
  * (`AutoModelForSeq2SeqLM`, role `reader` in hub.ts); this module takes those sessions and runs them itself, so Fusion-in-
  * Decoder can concatenate the passages' encodings between the encoder and the decoder (see fid.ts).
+ * A local folder in optimum's older layout (`onnx/decoder_model.onnx` for the first step + `onnx/decoder_with_past_model.onnx`
+ * afterwards, no merged decoder), which transformers.js does not load, gets its sessions opened here directly.
  *
  * An optional `onnx/visual_projection.onnx` (REVIVE's regional visual tokens: `region_features` [B, R, clip + 4] →
  * `visual_embeds` [B, R, d_model]) travels with the checkpoint; transformers.js does not know it, so it is opened here
@@ -37,7 +39,10 @@ export interface T5Reader {
   geometry: T5Geometry;
   tokenizer: PreTrainedTokenizer;
   encoder: ort.InferenceSession;
+  /** The merged decoder (every step), or in the split layout the decoder-with-past (steps after the first). */
   decoder: ort.InferenceSession;
+  /** Split layout only: the decoder without past that runs the first step. */
+  decoderFirst?: ort.InferenceSession;
   /** Present when the checkpoint carries `onnx/visual_projection.onnx`. */
   visual?: ort.InferenceSession;
   /** Input width of the visual projection (CLIP embedding size + 4 box coordinates). */
@@ -92,6 +97,21 @@ function readJson(dir: string, name: string): Record<string, unknown> {
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>) : {};
 }
 
+/** transformers.js's file suffix per dtype (utils/dtypes.js DEFAULT_DTYPE_SUFFIX_MAPPING). */
+const DTYPE_SUFFIX: Readonly<Record<string, string>> = {
+  fp32: '', fp16: '_fp16', int8: '_int8', uint8: '_uint8', q8: '_quantized', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
+};
+
+/** The split-layout decoder files of a local folder, when it has them and no merged decoder. */
+function splitLayout(source: ModelSource): { first: string; withPast: string; encoder: string } | undefined {
+  if (source.from === 'hub') return undefined;
+  const sfx = DTYPE_SUFFIX[source.dtype] ?? '';
+  const f = (name: string) => join(source.location, 'onnx', `${name}${sfx}.onnx`);
+  if (existsSync(f('decoder_model_merged'))) return undefined;
+  const files = { first: f('decoder_model'), withPast: f('decoder_with_past_model'), encoder: f('encoder_model') };
+  return Object.values(files).every((x) => existsSync(x)) ? files : undefined;
+}
+
 interface Seq2Seq {
   config: Record<string, unknown>;
   generation_config?: Record<string, unknown>;
@@ -102,22 +122,28 @@ interface Seq2Seq {
 /** Load (once per run) the reader for a role source: tokenizer, encoder and merged decoder sessions, visual projection. */
 export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSource): Promise<T5Reader> {
   return ctx.resources.get(`t5-reader:${source.location}:${source.dtype}:${source.device}`, async () => {
-    const [tokenizer, model] = await Promise.all([
-      loadOnce(ctx, source, 'tokenizer', (loc, o) => AutoTokenizer.from_pretrained(loc, o), false),
-      loadOnce(ctx, source, 'seq2seq', (loc, o) => AutoModelForSeq2SeqLM.from_pretrained(loc, o) as unknown as Promise<Seq2Seq>),
-    ]);
-    const encoder = model.sessions.model;
-    const decoder = model.sessions.decoder_model_merged;
-    if (!encoder || !decoder) {
-      throw new Error(
-        `reader model ${source.id}: expected onnx/encoder_model.onnx and onnx/decoder_model_merged.onnx (sessions: ${Object.keys(model.sessions).join(', ')})`,
-      );
+    const tokenizer = await loadOnce(ctx, source, 'tokenizer', (loc, o) => AutoTokenizer.from_pretrained(loc, o), false);
+    const split = splitLayout(source);
+    let reader: T5Reader;
+    if (split) {
+      const [encoder, decoderFirst, decoder] = await Promise.all([split.encoder, split.first, split.withPast].map((f) => ort.InferenceSession.create(f)));
+      const geometry = t5Geometry(readJson(source.location, 'config.json'), readJson(source.location, 'generation_config.json'));
+      reader = { source, geometry, tokenizer, encoder: encoder!, decoder: decoder!, decoderFirst: decoderFirst! };
+    } else {
+      const model = await loadOnce(ctx, source, 'seq2seq', (loc, o) => AutoModelForSeq2SeqLM.from_pretrained(loc, o) as unknown as Promise<Seq2Seq>);
+      const encoder = model.sessions.model;
+      const decoder = model.sessions.decoder_model_merged;
+      if (!encoder || !decoder) {
+        throw new Error(
+          `reader model ${source.id}: expected onnx/encoder_model.onnx and onnx/decoder_model_merged.onnx (sessions: ${Object.keys(model.sessions).join(', ')})`,
+        );
+      }
+      const generation =
+        source.from === 'hub' ? (model.generation_config ?? {}) : readJson(source.location, 'generation_config.json');
+      reader = { source, geometry: t5Geometry(model.config, generation as Record<string, unknown>), tokenizer, encoder, decoder };
     }
-    const generation =
-      source.from === 'hub' ? (model.generation_config ?? {}) : readJson(source.location, 'generation_config.json');
-    const geometry = t5Geometry(model.config, generation as Record<string, unknown>);
-    const reader: T5Reader = { source, geometry, tokenizer, encoder, decoder };
-    const ca = crossAttentionOutputs(decoder.outputNames, geometry.numDecoderLayers);
+    const geometry = reader.geometry;
+    const ca = crossAttentionOutputs((reader.decoderFirst ?? reader.decoder).outputNames, geometry.numDecoderLayers);
     if (ca) reader.crossAttention = ca;
     const vp = visualProjectionPath(source);
     if (vp) {
@@ -130,6 +156,7 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
     return reader;
   }, async (r) => {
     await r.visual?.release();
+    if (r.decoderFirst) await Promise.all([r.encoder.release(), r.decoderFirst.release(), r.decoder.release()]);
   });
 }
 

@@ -69,6 +69,7 @@ describe('revive, tiny profile, loopback LLM', () => {
         expect(tagText!.split(', ')).toEqual([...new Set(tags.map((t) => t.label))]);
         const implicit = q.nodes.implicit.output as Candidate[];
         expect(implicit.length).toBeGreaterThan(0);
+        for (const e of entities) expect(e.text).toMatch(/^title: (.+) context: \1 is a .+/);
         for (const c of implicit) expect(c.evidence).toMatch(/is what people drink in the morning\.$/);
         const rationales = q.nodes.rationales.output as Passage[];
         expect(rationales.map((p) => p.text)).toEqual(implicit.map((c) => `candidate: ${c.answer} evidence: ${c.evidence}`));
@@ -91,7 +92,8 @@ describe('revive, tiny profile, loopback LLM', () => {
       expect(r.ok).toBe(true);
       expect(r.image.id).toBeUndefined();
       expect(r.captions[0]!.source).toMatch(/^model:/);
-      expect(r.notes.captions?.source).toMatch(/without a COCO id/);
+      expect(r.notes.captions?.captionSource).toBe('model');
+      expect(r.notes.captions?.missing).toMatch(/has no COCO image id/);
       expect(r.regions.length).toBeGreaterThan(0);
       expect(r.tags.length).toBe(3 * r.regions.length);
       expect(r.candidates.every((c) => typeof c.evidence === 'string')).toBe(true);

@@ -41,6 +41,10 @@ describe("KAT's released pickles (okvqa.zip structure, written by Python's pickl
     const idx = new KatKeyIndex(q.questions);
     expect(idx.keyOf(572399, '  who leaves a toilet  like this?')).toBe('COCO_val2014_000000572399.jpg#101');
     expect(idx.keyOf(572399, 'Another question?')).toBeUndefined();
+    // the same question twice on one image: paired with the keys in order
+    const dup = new KatKeyIndex(new Map([['COCO_val2014_000000000007.jpg#b', 'Why?'], ['COCO_val2014_000000000007.jpg#a', 'why?'], ['COCO_val2014_000000000008.jpg#c', 'Why?']]));
+    const qs = [{ questionId: '1', imageId: 7, question: 'Why?' }, { questionId: '2', imageId: 8, question: 'Why?' }, { questionId: '3', imageId: 7, question: 'Why?' }];
+    expect([...dup.pair(qs)]).toEqual([['1', 'COCO_val2014_000000000007.jpg#b'], ['2', 'COCO_val2014_000000000008.jpg#c'], ['3', 'COCO_val2014_000000000007.jpg#a']]);
   });
 
   const missing = pythonMissing(['numpy']);

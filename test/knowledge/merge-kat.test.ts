@@ -70,3 +70,15 @@ print(json.dumps([list(wiki_ids), list(wiki_scores)]))`;
     expect(katEntityPassage('apple', 'fruit of the apple tree').text).toBe('title: apple context: apple is a fruit of the apple tree');
   });
 });
+
+describe("passages.kat: KAT's explicit list cycled to n_context", () => {
+  it('repeats from the start as `entities + entities[:n - len]` does, keeps the first n, none stays none', async () => {
+    const { cycleTo, katPassages } = await import('../../src/stages/passages/kat.js');
+    expect(cycleTo(['a', 'b', 'c'], 8)).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b']);
+    expect(cycleTo([1, 2, 3, 4, 5], 3)).toEqual([1, 2, 3]);
+    expect(cycleTo([], 40)).toEqual([]);
+    const p = (id: string) => ({ text: id, score: 0, source: 's', id });
+    expect(katPassages([p('e1'), p('e2')], [p('i1')], 3).map((x) => x.id)).toEqual(['e1', 'e2', 'e1', 'i1']);
+    expect(katPassages([p('e1'), p('e2')], [p('i1')], 3, false).map((x) => x.id)).toEqual(['e1', 'e2', 'i1']);
+  });
+});

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FID_KAT, fidGenerate, tokenizePassages, type FidAnswer, type FidOptions, type FidQuestion } from '../../src/reader/fid.js';
 import { loadT5Reader, readerSource, type T5Reader } from '../../src/reader/t5.js';
+import { Resources } from '../../src/core/resources.js';
 import { makeCtx, paths, tiny } from '../vision/helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -96,5 +98,29 @@ describe.skipIf(!hasNumpy)('reader.fid against an independent numpy FiD', () => 
     const reader = await loadT5Reader(ctx, readerSource(ctx));
     const o = { ...FID_KAT, numBeams: 3 };
     expectSame(await fidGenerate(reader, QUESTIONS, o), reference(reader, QUESTIONS, o));
+  });
+
+  it("optimum's older layout (decoder_model + decoder_with_past_model, no merged decoder) gives the same answers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okvqa-t5-split-'));
+    const resources = new Resources();
+    try {
+      const gen = spawnSync(PY, [join(paths.root, 'test', 'fixtures', 'models', 'generate_t5.py'), 'split', dir], { encoding: 'utf8' });
+      expect(gen.status, gen.stderr).toBe(0);
+      expect(existsSync(join(dir, 'onnx', 'decoder_model_merged.onnx'))).toBe(false);
+      const split = await loadT5Reader({ resources }, readerSource(ctx, dir));
+      expect(split.decoderFirst).toBeDefined();
+      expect(split.decoder.inputNames).not.toContain('encoder_hidden_states');
+      const merged = await loadT5Reader(ctx, readerSource(ctx));
+      const a = await fidGenerate(split, QUESTIONS, FID_KAT);
+      const b = await fidGenerate(merged, QUESTIONS, FID_KAT);
+      a.forEach((x, i) => {
+        expect(x.tokens).toEqual(b[i]!.tokens);
+        expect(Math.abs(x.logprob - b[i]!.logprob)).toBeLessThan(1e-4);
+        x.attribution!.forEach((s, p) => expect(Math.abs(s - b[i]!.attribution![p]!)).toBeLessThan(1e-4));
+      });
+    } finally {
+      await resources.disposeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,10 @@
+import { AutoModelForSeq2SeqLM, Tensor } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Passage, Region, Sample, Tag } from '../../src/core/artifacts.js';
 import { MicroBatcher } from '../../src/reader/batcher.js';
 import { FID_KAT, fidGenerate, tokenizePassages } from '../../src/reader/fid.js';
 import { loadT5Reader, readerSource } from '../../src/reader/t5.js';
+import { DEFAULT_MODEL_IDS, TINY_MODEL_IDS } from '../../src/models/hub.js';
 import { createRegistry } from '../../src/stages/index.js';
 import { fidParams, readerFid } from '../../src/stages/reader/fid.js';
 import { makeCtx, tiny } from '../vision/helpers.js';
@@ -23,6 +25,38 @@ describe('reader.fid on the tiny T5', () => {
     expect(createRegistry().get('reader.fid')).toBe(readerFid);
     const p = fidParams.parse({});
     expect(p).toMatchObject({ textMaxLength: 64, maxLength: 10, appendEos: false, numBeams: 1, template: 'question: {question} {passage}' });
+  });
+
+  it('role reader: flan-t5-base by default, the generated tiny T5 in profile tiny', async () => {
+    expect(DEFAULT_MODEL_IDS.reader).toBe('Xenova/flan-t5-base');
+    expect(TINY_MODEL_IDS.reader).toBe('okvqa-tiny/t5');
+    const src = readerSource(ctx);
+    expect(src).toMatchObject({ from: 'tiny', id: 'okvqa-tiny/t5', offline: true });
+    expect(readerSource(ctx, 'Xenova/flan-t5-large')).toMatchObject({ from: 'tiny', id: 'okvqa-tiny/t5' });
+  });
+
+  it('with one passage FiD is plain T5: same tokens as transformers.js generate() on the same model', async () => {
+    const reader = await loadT5Reader(ctx, readerSource(ctx));
+    const model = (await AutoModelForSeq2SeqLM.from_pretrained(reader.source.location, { local_files_only: true })) as unknown as {
+      generate(o: Record<string, unknown>): Promise<Tensor>;
+      dispose(): Promise<unknown>;
+    };
+    try {
+      for (const q of [
+        { question: 'what sport is this?', passages: ['title: tennis context: tennis is a sport'] },
+        { question: 'what color is the cup?', passages: ['candidate: white evidence: the cup is white'] },
+      ]) {
+        const [ids] = tokenizePassages(reader, q, FID_KAT);
+        const t = (v: number[]) => new Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+        const out = await model.generate({ input_ids: t(ids!), attention_mask: t(ids!.map(() => 1)), max_length: 10 });
+        const theirs = (out.tolist() as bigint[][])[0]!.map(Number).slice(1); // drop the decoder start token
+        const [ours] = await fidGenerate(reader, [q], FID_KAT);
+        expect(ours!.tokens).toEqual(theirs.slice(0, ours!.tokens.length));
+        expect(theirs.slice(ours!.tokens.length).every((x) => x === reader.geometry.padTokenId)).toBe(true);
+      }
+    } finally {
+      await model.dispose();
+    }
   });
 
   it('tokenises each passage as "question: {q} {passage}", truncated, EOS only with appendEos', async () => {

@@ -14,6 +14,7 @@ step (no cache). Relative position buckets are computed here from T5's definitio
 Attribution: FiD's get_crossattention_scores on the first decoded token: scores before the softmax (and, beside them,
 the softmax weights) averaged over heads, layers and the passage's tokens.
 """
+import functools
 import json
 import math
 import sys
@@ -21,6 +22,7 @@ import sys
 import numpy as np
 
 
+@functools.lru_cache(maxsize=None)
 def buckets(q_len, k_len, bidirectional, num_buckets, max_distance):
     out = np.zeros((q_len, k_len), dtype=np.int64)
     for i in range(q_len):

@@ -1,12 +1,14 @@
 /**
  * KAT's own implicit knowledge (released `gpt3_okvqa_{split}_answers.pkl`, GPT-3 answers with evidence) as reader
  * passages `candidate: {answer} evidence: {evidence}`. The question's key is found through `{split}.pkl` by image and
- * question text (data.json `kat.questions`); without it, the key `{image file}#{question id}` is tried.
+ * question text (data.json `kat.questions`; repeated pairs take their keys in order); without it, the key
+ * `{image file}#{question id}` is tried.
  */
 import { z } from 'zod';
 import type { Passage } from '../../core/artifacts.js';
 import { InputError } from '../../core/errors.js';
 import { defineStage } from '../../core/stage.js';
+import { loadSamples } from '../../data/data-file.js';
 import { imageIdOfKey, KatKeyIndex, loadKatImplicit, loadKatQuestions } from '../../data/kat-released.js';
 
 export const implicitKatReleased = defineStage({
@@ -33,7 +35,13 @@ export const implicitKatReleased = defineStage({
     let key: string | undefined;
     if (qpath) {
       const index = await ctx.resources.get(`kat-keys:${qpath}`, () => new KatKeyIndex(loadKatQuestions(qpath).questions));
-      key = index.keyOf(imageId, sample.question);
+      // the run's whole question set pairs repeated (image, question) pairs with distinct keys
+      const paired = ctx.data.questions
+        ? await ctx.resources.get(`kat-keys-paired:${qpath}`, () =>
+            index.pair(loadSamples({ ...ctx.data, annotations: undefined, images: undefined })),
+          )
+        : undefined;
+      key = paired?.get(sample.questionId) ?? index.keyOf(imageId, sample.question);
       if (!key) throw new InputError(`no KAT key for image ${sample.imageId} and question "${sample.question}"`, qpath);
     } else {
       key = [...answers.keys()].find((k) => imageIdOfKey(k) === sample.imageId && k.slice(k.indexOf('#') + 1) === sample.questionId);

@@ -178,6 +178,7 @@ export const readerFid = defineStage({
       tokenLogprobs: a.tokenLogprobs,
       crossAttentionLength: a.crossLength,
       fusedLength: a.fusedLength,
+      batchQuestions: a.batchQuestions,
     });
     ctx.note('regions', plan.note);
     ctx.note('visualTokens', a.visualTokens);

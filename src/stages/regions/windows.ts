@@ -42,7 +42,7 @@ export const regionsWindows = defineStage({
     if (p.mode === 'kat') {
       const layout = katCropLayout(img.width, img.height, p.kat);
       if (layout.windows.length === 0) throw new Error(`regions.windows (kat): no ${p.kat.kernel}-px window fits ${img.width}x${img.height}`);
-      const regions = finalizeRegions(layout.boxes.map((box) => ({ box, source: 'window' as const })));
+      const regions = finalizeRegions(layout.boxes.map((box) => ({ box, source: 'window' as const })), img);
       ctx.note('windows', regions.length);
       ctx.note('katLayout', { resized: layout.resized, padX: layout.padX, padY: layout.padY });
       if (!p.embed) return regions;

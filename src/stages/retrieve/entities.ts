@@ -54,7 +54,7 @@ export const retrieveEntities = defineStage({
   id: 'retrieve.entities',
   version: '2',
   description:
-    'Knowledge-base entities for image regions by CLIP similarity: top-k per region, max-merged (KAT) or per region (REVIVE)',
+    'Knowledge-base entities for image regions by CLIP similarity: top-k per region, KAT-ranked (kat: faithful, max: corrected) or per region (REVIVE)',
   inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions' } },
   output: 'passages',
   params,
