@@ -38,6 +38,18 @@ describe('okvqa ask', () => {
     expect(out.nodes.prompts.output[0].prompt).toContain(`${out.captions[0].text}. ${out.tags.map((t: { label: string }) => t.label).join(', ')}`);
   });
 
+  it('kat on a photo (tiny profile, bundled KB): KAT passages read with their attribution', () => {
+    const r = okvqa(['ask', COFFEE, 'What is in the cup?', '--pipeline', 'kat', '--profile', 'tiny', '--json', '--set', 'cache.mode=off']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    expect(out.pipeline).toBe('kat');
+    expect(out.passages.length).toBeGreaterThan(40); // 40 explicit (cycled) + the implicit ones
+    expect(out.passages[0].text).toMatch(/^title: (.+) context: \1 is a /);
+    expect(out.passages.at(-1).text).toMatch(/^candidate: .* evidence: /);
+    expect(out.passages.every((p: { attribution?: number }) => typeof p.attribution === 'number')).toBe(true);
+  });
+
   it('reads the image from stdin with -', () => {
     const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'okvqa.js'), 'ask', '-', 'What is in the cup?', '--pipeline', 'prior', '--data', MINI, '--json', '--set', 'cache.mode=off'], {
       cwd: repoRoot,
