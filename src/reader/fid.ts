@@ -97,9 +97,14 @@ export function tokenizePassages(reader: T5Reader, q: FidQuestion, o: Pick<FidOp
   const eos = reader.geometry.eosTokenId;
   const room = o.textMaxLength - (o.appendEos ? 1 : 0);
   if (room < 1) throw new Error(`textMaxLength ${o.textMaxLength} leaves no room for text`);
+  const seen = new Map<string, number[]>(); // KAT repeats passages (a short entity list cycled to 40): tokenise each once
   return texts.map((t) => {
-    const ids = reader.tokenizer.encode(t, { add_special_tokens: false }).slice(0, room);
-    if (o.appendEos) ids.push(eos);
+    let ids = seen.get(t);
+    if (!ids) {
+      ids = reader.tokenizer.encode(t, { add_special_tokens: false }).slice(0, room);
+      if (o.appendEos) ids.push(eos);
+      seen.set(t, ids);
+    }
     return ids;
   });
 }
