@@ -67,6 +67,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     commands: [{ name: 'export', term: 'export', description: 'export a finished run for other tools' }],
     load: () => import('./commands/export.js'),
   },
+  {
+    commands: [{ name: 'ask', term: 'ask [options] <image> <question>', description: 'answer one question about any image file, or - for stdin (no dataset or COCO id needed); prints the answer and the knowledge used' }],
+    load: () => import('./commands/ask.js'),
+  },
 ];
 
 /** The command an argument list asks for (`okvqa [--debug] <command> …`, `okvqa help <command>`), if any. */

@@ -112,10 +112,11 @@ export class KatKeyIndex {
    * Question id → key for a whole question set: questions with the same image and text are paired with their keys in
    * order (file order with key order), so duplicates get distinct keys.
    */
-  pair(questions: readonly { questionId: string; imageId: number; question: string }[]): Map<string, string> {
+  pair(questions: readonly { questionId: string; imageId?: number; question: string }[]): Map<string, string> {
     const seen = new Map<string, number>();
     const out = new Map<string, string>();
     for (const q of questions) {
+      if (q.imageId === undefined) continue;
       const k = `${q.imageId}\u0000${norm(q.question)}`;
       const nth = seen.get(k) ?? 0;
       seen.set(k, nth + 1);

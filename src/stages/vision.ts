@@ -7,7 +7,7 @@ import { regionsDetector } from './regions/detector.js';
 import { regionsWindows } from './regions/windows.js';
 import { tagsClip } from './tags/clip.js';
 
-/** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions. */
+/** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions (or file captions with a model fallback). */
 export const visionStages: readonly AnyStage[] = [
   embedClip,
   tagsClip,

@@ -28,6 +28,8 @@ export const implicitKatReleased = defineStage({
   async run({ sample }, p, ctx) {
     const path = p.file ?? ctx.data.kat?.implicit;
     if (!path) throw new InputError('no KAT implicit-knowledge pickle: name one in data.json ("kat": {"implicit": …}) or the node\'s params ("file")');
+    if (sample.imageId === undefined) throw new InputError(`KAT's released knowledge is keyed by COCO image, and question ${sample.questionId} has no image id`, path);
+    const imageId = sample.imageId;
     const answers = await ctx.resources.get(`kat-implicit:${path}`, () => loadKatImplicit(path));
     const qpath = p.questions ?? ctx.data.kat?.questions;
     let key: string | undefined;
@@ -39,7 +41,7 @@ export const implicitKatReleased = defineStage({
             index.pair(loadSamples({ ...ctx.data, annotations: undefined, images: undefined })),
           )
         : undefined;
-      key = paired?.get(sample.questionId) ?? index.keyOf(sample.imageId, sample.question);
+      key = paired?.get(sample.questionId) ?? index.keyOf(imageId, sample.question);
       if (!key) throw new InputError(`no KAT key for image ${sample.imageId} and question "${sample.question}"`, qpath);
     } else {
       key = [...answers.keys()].find((k) => imageIdOfKey(k) === sample.imageId && k.slice(k.indexOf('#') + 1) === sample.questionId);

@@ -26,6 +26,7 @@ export const retrieveKatReleased = defineStage({
     const path = p.file ?? ctx.data.kat?.entities;
     if (!path) throw new InputError('no KAT entities pickle: name one in data.json ("kat": {"entities": …}) or the node\'s params ("file")');
     const byImage = await ctx.resources.get(`kat-entities:${path}`, () => loadKatEntities(path));
+    if (sample.imageId === undefined) throw new InputError(`KAT's released entities are keyed by COCO image, and question ${sample.questionId} has no image id`, path);
     const got = byImage.get(sample.imageId);
     if (!got) throw new InputError(`no entities for image ${sample.imageId}`, path);
     const list = got.entities.slice(0, p.limit ?? Infinity);
