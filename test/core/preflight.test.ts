@@ -52,7 +52,7 @@ describe('pre-flight checks', () => {
 
   it('the library: createAnswerer(...).check(samples) runs the same checks', async () => {
     const { tags: _t, ...noTags } = withPool(mini);
-    const qa = createAnswerer({ pipeline: 'pica-base', data: noTags, config: { ...llm, cache: { mode: 'off' } } });
+    const qa = createAnswerer({ pipeline: 'pica-base', data: noTags, anyImage: false, config: { ...llm, cache: { mode: 'off' } } });
     try {
       const r = await qa.check(samples);
       expect(r.errors.map((e) => e.key)).toEqual(['tags']);

@@ -90,7 +90,7 @@ export function register(program: Command): void {
     const answerer = createAnswerer({
       pipeline: opts.pipeline,
       sets,
-      configFile: readConfigFile(opts.config),
+      configFile: readConfigFile(opts.config).value,
       ...(opts.data !== undefined ? { data: opts.data } : {}),
       log: { debug: () => {}, info: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
     });
