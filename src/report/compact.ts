@@ -1,0 +1,41 @@
+/**
+ * Node outputs as the report embeds them: the same JSON, minus what only makes the page heavy (embedding vectors,
+ * per-token log-probabilities, the in-context part of long prompts). Every cut is marked in the value itself.
+ */
+
+export interface CompactOptions {
+  /** Longest string kept whole; longer ones keep their tail (the question-specific end of a prompt). Default 1,500. */
+  maxString?: number;
+  /** Longest list kept whole (examples, tags…); default 100. */
+  maxList?: number;
+}
+
+const DROP_KEYS = new Set(['embedding', 'tokens']);
+
+export function compactValue(value: unknown, opts: CompactOptions = {}, depth = 0): unknown {
+  const maxString = opts.maxString ?? 1500;
+  const maxList = opts.maxList ?? 100;
+  if (typeof value === 'string') {
+    if (value.length <= maxString) return value;
+    return `[… ${value.length - maxString} earlier characters not in the report; see trace.jsonl]\n` + value.slice(value.length - maxString);
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value * 1e5) / 1e5 : String(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[nested too deep]';
+  if (Array.isArray(value)) {
+    // A plain vector (an embedding artifact): say what it was.
+    if (value.length > 16 && value.every((x) => typeof x === 'number')) return `[vector of ${value.length} numbers]`;
+    const kept = value.slice(0, maxList).map((v) => compactValue(v, opts, depth + 1));
+    if (value.length > maxList) kept.push(`[… ${value.length - maxList} more items in trace.jsonl]`);
+    return kept;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (DROP_KEYS.has(k) && Array.isArray(v)) {
+      out[k] = `[${v.length} items not in the report]`;
+      continue;
+    }
+    out[k] = compactValue(v, opts, depth + 1);
+  }
+  return out;
+}
