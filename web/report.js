@@ -6,6 +6,7 @@
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var app = document.getElementById('app');
   var Q = data.questions;
+  Q.forEach(function (q, i) { q._i = i; });
   var nodeInfo = {};
   data.nodes.forEach(function (n) { nodeInfo[n.name] = n; });
   var cmp = !!data.compare;
@@ -281,8 +282,32 @@
     renderRows();
     var d = document.getElementById('detail');
     d.textContent = '';
-    d.appendChild(details(q));
-    d.scrollIntoView({ block: 'nearest' });
+    d.appendChild(el('p', { cls: 'muted', text: 'Loading question ' + q.id + '…' }));
+    return detailsOf(q).then(function (x) {
+      if (state.selected !== q) return;
+      d.textContent = '';
+      d.appendChild(details(q, x));
+      d.scrollIntoView({ block: 'nearest' });
+    }, function (err) {
+      d.textContent = '';
+      d.appendChild(el('p', { cls: 'err', text: 'Cannot read this question\u2019s details: ' + err }));
+    });
+  }
+
+  // Node outputs live in gzip chunks (base64), inflated with the browser's DecompressionStream when first needed.
+  var rawChunks = null, chunkCache = {};
+  function inflate(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  }
+  function detailsOf(q) {
+    var size = data.detailChunk, k = Math.floor(q._i / size);
+    if (!chunkCache[k]) {
+      if (!rawChunks) rawChunks = JSON.parse(document.getElementById('report-details').textContent);
+      chunkCache[k] = inflate(rawChunks[k]).then(JSON.parse);
+    }
+    return chunkCache[k].then(function (arr) { return arr[q._i % size] || { nodes: {} }; });
   }
 
   // ---------- question details (built on demand) ----------
@@ -305,7 +330,7 @@
   }
 
   function imageBlock(q, nodes) {
-    var img = q.th && data.images[q.th];
+    var img = q.img !== undefined && data.images[String(q.img)];
     var src = img && safeImage(img.src);
     var regionNodes = data.nodes.filter(function (n) { return (n.kind === 'regions' || looksLike(nodes[n.name] && nodes[n.name].out, 'box')) && nodes[n.name] && Array.isArray(nodes[n.name].out); });
     if (!src) return regionNodes.length ? el('p', { cls: 'muted', text: 'No image in the report (the run\u2019s data names no images folder, or the image could not be read).' }) : null;
@@ -447,14 +472,15 @@
     return wrap;
   }
 
-  function timingTable(q) {
-    return table(['node', 'stage', 'time', 'cached', 'status'], Object.keys(q.nodes).map(function (n) {
-      var t = q.nodes[n];
+  function timingTable(nodes) {
+    return table(['node', 'stage', 'time', 'cached', 'status'], Object.keys(nodes).map(function (n) {
+      var t = nodes[n];
       return [n, nodeInfo[n] ? nodeInfo[n].stage : '', ms(t.ms), t.cached ? 'hit' : 'computed', t.error ? 'error' : t.skipped ? 'skipped' : 'ok'];
     }));
   }
 
-  function details(q) {
+  function details(q, x) {
+    var nodes = x.nodes || {};
     var box = el('div', { cls: 'details', 'data-qid': q.id });
     box.appendChild(el('h3', null, [el('span', { cls: 'muted', text: 'question ' + q.id + ' · ' }), q.q || '(question text not available)']));
     var meta = [];
@@ -464,18 +490,18 @@
     meta.push('LLM ' + q.calls + ' calls + ' + q.cachedCalls + ' cached, ' + q.tokens + ' tokens');
     meta.push(ms(q.ms));
     box.appendChild(el('p', { cls: 'muted', text: meta.join(' · ') }));
-    var top = el('div', { cls: 'top' }, [imageBlock(q, q.nodes), el('div', { cls: 'side' }, [answerBlock(q), el('h4', { text: 'per-node timings and cache' }), timingTable(q)])]);
+    var top = el('div', { cls: 'top' }, [imageBlock(q, nodes), el('div', { cls: 'side' }, [answerBlock(q), el('h4', { text: 'per-node timings and cache' }), timingTable(nodes)])]);
     box.appendChild(top);
     if (q.b) {
       var bb = el('div', { cls: 'bside' }, [el('h4', { text: 'Comparison run' }),
         el('p', null, ['prediction ', el('b', { text: q.b.ok ? str(q.b.pred) : 'failed' }), q.b.acc !== undefined ? el('span', { cls: 'acc ' + (q.b.acc > 0 ? 'right' : 'wrong'), text: ' accuracy ' + pct(q.b.acc) }) : null]),
         q.b.err ? el('div', { cls: 'err', text: q.b.err }) : null,
         el('p', { text: q.b.diff.length ? 'nodes whose outputs differ: ' + q.b.diff.join(', ') : 'every node output is identical' })]);
-      if (q.b.diff.length) bb.appendChild(el('details', { open: 'open' }, [el('summary', { text: 'the comparison run\u2019s outputs of those nodes' }), nodeBlocks(q, q.b.nodes, '-b')]));
+      if (q.b.diff.length) bb.appendChild(el('details', { open: 'open' }, [el('summary', { text: 'the comparison run\u2019s outputs of those nodes' }), nodeBlocks(q, x.bNodes || {}, '-b')]));
       box.appendChild(bb);
     }
     box.appendChild(el('h4', { text: 'Node outputs' }));
-    box.appendChild(nodeBlocks(q, q.nodes));
+    box.appendChild(nodeBlocks(q, nodes));
     return box;
   }
 
@@ -496,5 +522,5 @@
   var params = new URLSearchParams(location.hash.slice(1));
   var want = params.get('q');
   if (want) Q.forEach(function (q) { if (q.id === want) select(q); });
-  window.__okvqaReport = { ready: true, questions: Q.length, select: function (id) { Q.forEach(function (q) { if (q.id === id) select(q); }); } };
+  window.__okvqaReport = { ready: true, questions: Q.length, select: function (id) { var hit = Q.filter(function (q) { return q.id === id; })[0]; return hit ? select(hit) : Promise.resolve(); } };
 })();

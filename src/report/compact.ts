@@ -12,6 +12,21 @@ export interface CompactOptions {
 
 const DROP_KEYS = new Set(['embedding', 'tokens']);
 
+/** What the report keeps of an in-context example: the question and its answer (the rest is in trace.jsonl). */
+function compactExample(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { question: e.question, answer: e.answer };
+  if (typeof e.similarity === 'number') out.similarity = e.similarity;
+  return out;
+}
+
+/** Compact a node output, knowing its artifact kind when the stage is known. */
+export function compactOutput(value: unknown, kind: string | undefined, opts: CompactOptions = {}): unknown {
+  if (kind === 'examples' && Array.isArray(value)) {
+    return compactValue(value.map((e) => (e && typeof e === 'object' ? compactExample(e as Record<string, unknown>) : e)), opts);
+  }
+  return compactValue(value, opts);
+}
+
 export function compactValue(value: unknown, opts: CompactOptions = {}, depth = 0): unknown {
   const maxString = opts.maxString ?? 1500;
   const maxList = opts.maxList ?? 100;
@@ -19,7 +34,7 @@ export function compactValue(value: unknown, opts: CompactOptions = {}, depth = 
     if (value.length <= maxString) return value;
     return `[… ${value.length - maxString} earlier characters not in the report; see trace.jsonl]\n` + value.slice(value.length - maxString);
   }
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value * 1e5) / 1e5 : String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? Number(value.toPrecision(5)) : String(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth > 8) return '[nested too deep]';
   if (Array.isArray(value)) {

@@ -36,6 +36,8 @@ function inlineSafe(code: string, tag: 'script' | 'style'): string {
 export interface PageParts {
   title: string;
   data: unknown;
+  /** Extra JSON blobs by element id (`<script type="application/json" id=…>`), read by the page on demand. */
+  blobs?: Record<string, unknown>;
   css: string[];
   scripts: string[];
 }
@@ -62,6 +64,7 @@ ${css}
 <body>
 <div id="app"><p class="loading">Loading…</p></div>
 <script type="application/json" id="report-data">${jsonForScript(parts.data)}</script>
+${Object.entries(parts.blobs ?? {}).map(([id, v]) => `<script type="application/json" id="${escapeHtml(id)}">${jsonForScript(v)}</script>\n`).join('')}
 <script>${js}</script>
 </body>
 </html>

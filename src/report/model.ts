@@ -3,7 +3,7 @@ import type { Prediction, Sample } from '../core/artifacts.js';
 import { hashValue } from '../core/hash.js';
 import type { NodeTrace, SampleResult } from '../core/runner.js';
 import { vqaQuestionAccuracy } from '../eval/vqa-accuracy.js';
-import { compactValue, type CompactOptions } from './compact.js';
+import { compactOutput, compactValue, type CompactOptions } from './compact.js';
 import type { ManifestNode, RunFiles } from './run-files.js';
 
 export interface ReportNodeInfo {
@@ -28,8 +28,6 @@ export interface ReportQuestion {
   id: string;
   q?: string;
   img?: number;
-  /** Key into `images` when a thumbnail exists. */
-  th?: string;
   at?: string;
   qt?: string;
   answers?: string[];
@@ -97,6 +95,7 @@ export interface ReportData {
   categories: CategoryRow[];
   stages: StageRow[];
   questions: ReportQuestion[];
+  /** Thumbnails by image id. */
   images: Record<string, ReportImage>;
   warnings: string[];
 }
@@ -138,11 +137,11 @@ export function questionAccuracy(sample: Sample | undefined, ann: { answers: { a
   return vqaQuestionAccuracy(answer, sample!.answers!.map((a) => ({ answer: a })));
 }
 
-function compactNodes(nodes: Record<string, NodeTrace> | undefined, opts: CompactOptions): Record<string, ReportNodeRun> {
+function compactNodes(nodes: Record<string, NodeTrace> | undefined, opts: CompactOptions & { kinds?: ReadonlyMap<string, string> }): Record<string, ReportNodeRun> {
   const out: Record<string, ReportNodeRun> = {};
   for (const [name, t] of Object.entries(nodes ?? {})) {
     const r: ReportNodeRun = { ms: typeof t.ms === 'number' ? t.ms : 0, cached: !!t.cached };
-    if (t.output !== undefined) r.out = compactValue(t.output, opts);
+    if (t.output !== undefined) r.out = compactOutput(t.output, opts.kinds?.get(t.stage), opts);
     if (t.notes !== undefined) r.notes = compactValue(t.notes, opts);
     if (t.error) r.error = String(t.error);
     if (t.skipped) r.skipped = true;
@@ -319,9 +318,10 @@ function categoryRows(rows: readonly { q: ReportQuestion; bAcc?: number | undefi
   return out;
 }
 
-/** Build the report data. `images` maps image ids to thumbnails (made separately, see thumbnails.ts). */
-export function buildReport(a: RunFiles, b: RunFiles | undefined, images: ReadonlyMap<number, ReportImage>, opts: BuildOptions = {}): ReportData {
+/** Build the report data. `images` (thumbnails by image id) is left empty: see thumbnails.ts and report.ts. */
+export function buildReport(a: RunFiles, b: RunFiles | undefined, opts: BuildOptions = {}): ReportData {
   const infos = nodeInfos(a.manifest.nodes, a.results, opts.stageKinds);
+  const copts = { ...opts, ...(opts.stageKinds ? { kinds: opts.stageKinds } : {}) };
   const outputNode = a.manifest.pipeline?.output ?? infos[infos.length - 1]?.name;
   const passages = passageNodesOf(infos, outputNode);
   const scoredA = scoreRun(a);
@@ -329,7 +329,6 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, images: Readon
   const flips = { toRight: 0, toWrong: 0, changedAnswer: 0, nodeDiffs: {} as Record<string, number>, common: 0 };
 
   const rows: { q: ReportQuestion; bAcc?: number | undefined; inB: boolean }[] = [];
-  const usedImages: Record<string, ReportImage> = {};
   for (const { result: r, sample, acc } of scoredA) {
     const ann = a.annotations.get(r.questionId);
     const u = r.usage ?? { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
@@ -342,7 +341,7 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, images: Readon
       cachedCalls: u.cachedCalls ?? 0,
       tokens: (u.promptTokens ?? 0) + (u.completionTokens ?? 0),
       hits: Object.values(r.nodes ?? {}).filter((t) => t.cached).length,
-      nodes: compactNodes(r.nodes, opts),
+      nodes: compactNodes(r.nodes, copts),
     };
     if (sample) {
       q.q = sample.question;
@@ -350,11 +349,6 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, images: Readon
       if (sample.answers) q.answers = sample.answers;
       if (sample.choices) q.choices = sample.choices;
       if (sample.correctChoiceIdx !== undefined) q.cc = sample.correctChoiceIdx;
-      const img = images.get(sample.imageId);
-      if (img) {
-        q.th = String(sample.imageId);
-        usedImages[q.th] = img;
-      }
     }
     if (ann?.answer_type) q.at = ann.answer_type;
     if (ann?.question_type) q.qt = ann.question_type;
@@ -384,7 +378,7 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, images: Readon
           if (y) bNodes[name] = y;
         }
       }
-      q.b = { ok: !!sb.result.ok, diff, nodes: compactNodes(bNodes, opts) };
+      q.b = { ok: !!sb.result.ok, diff, nodes: compactNodes(bNodes, copts) };
       if (sb.result.prediction) q.b.pred = sb.result.prediction.answer;
       if (sb.acc !== undefined) q.b.acc = sb.acc;
       if (sb.result.error) q.b.err = `${sb.result.error.node}: ${sb.result.error.message}`;
@@ -407,7 +401,7 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, images: Readon
     categories: categoryRows(rows, !!b),
     stages: stageRows(infos, a.results),
     questions: rows.map((r) => r.q),
-    images: usedImages,
+    images: {},
     warnings: [...a.warnings, ...(b?.warnings.map((w) => `comparison run: ${w}`) ?? [])],
   };
   if (outputNode) data.outputNode = outputNode;

@@ -5,9 +5,9 @@ import { errorMessage } from '../core/errors.js';
 import type { ReportImage } from './model.js';
 
 export interface ThumbnailOptions {
-  /** Longest side of a thumbnail in pixels (default 192). */
+  /** Longest side of a thumbnail in pixels (default 160). */
   size?: number;
-  /** WebP quality 1–100 (default 50). */
+  /** WebP quality 1–100 (default 40). */
   quality?: number;
   concurrency?: number;
   onWarning?: (msg: string) => void;
@@ -15,12 +15,12 @@ export interface ThumbnailOptions {
 
 /** One thumbnail: orientation applied (boxes are in oriented pixels), fitted inside size×size, WebP. */
 export async function thumbnail(input: string | Buffer, opts: ThumbnailOptions = {}): Promise<ReportImage> {
-  const size = opts.size ?? 192;
+  const size = opts.size ?? 160;
   const img = sharp(input, { limitInputPixels: 100_000_000 });
   const meta = await img.metadata();
   const w = meta.autoOrient?.width ?? meta.width ?? 0;
   const h = meta.autoOrient?.height ?? meta.height ?? 0;
-  const buf = await img.rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: opts.quality ?? 50 }).toBuffer();
+  const buf = await img.rotate().resize(size, size, { fit: 'inside', withoutEnlargement: true }).webp({ quality: opts.quality ?? 40 }).toBuffer();
   return { src: `data:image/webp;base64,${buf.toString('base64')}`, w, h };
 }
 
