@@ -1,6 +1,9 @@
 // Public API of okvqa. Everything else is internal and may change.
 export { createAnswerer, createRunContext, closeRunContext, loadPipeline, runPipeline } from './api.js';
 export type { Answerer, AnswererOptions, LoadPipelineOptions, RunContextOptions } from './api.js';
+export type { AnswerInput, ImageInput } from './answer/input.js';
+export type { AnswerResult, AttributedPassage, StageTiming } from './answer/result.js';
+export type { Adaptation } from './answer/any-image.js';
 export type * from './core/artifacts.js';
 export { defineStage } from './core/stage.js';
 export type { Stage, AnyStage, InputSpec, InputSpecs, InputValues, StageId } from './core/stage.js';

@@ -8,6 +8,7 @@ import { register as registerStages } from './commands/stages.js';
 import { register as registerVision } from './commands/vision.js';
 import { register as registerLlm } from './commands/llm.js';
 import { register as registerKb } from './commands/kb.js';
+import { register as registerAsk } from './commands/ask.js';
 import { register as registerReport } from './commands/report.js';
 
 /** Build the okvqa command-line program (a thin shell over the library). */
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
     .version(packageVersion(packagePaths()))
     .option('--debug', 'print stack traces');
-  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerReport]) register(program);
+  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerAsk, registerReport]) register(program);
   return program;
 }
 

@@ -6,10 +6,13 @@ export type DatasetName = 'okvqa' | 'aokvqa';
 export interface Sample {
   dataset: DatasetName;
   questionId: string;
-  imageId: number;
+  /** COCO image id. Absent for an image that is not a dataset file (a QA app's upload): `imageHash` identifies it. */
+  imageId?: number;
   question: string;
-  /** Absolute path of the COCO image when an images folder was given. */
+  /** Absolute path of the image file (a COCO file when an images folder was given), or `memory:<sha256>` for bytes. */
   imagePath?: string;
+  /** sha256 of the image's bytes: what identifies an image without a COCO id in cache keys. */
+  imageHash?: string;
   answers?: string[];
   /** A-OKVQA multiple choice. */
   choices?: string[];

@@ -72,7 +72,10 @@ export function compilePipeline(spec: PipelineSpec, registry: StageRegistry): Co
       const field = `inputs.${inputName}`;
       const explicit = node.inputs?.[inputName];
       let sources: string[];
-      if (explicit !== undefined) {
+      if (explicit === null) {
+        if (!spec_.optional) throw new PipelineError(`input "${inputName}" is required and cannot be unbound (null)`, file, name, field);
+        sources = [];
+      } else if (explicit !== undefined) {
         sources = Array.isArray(explicit) ? explicit : [explicit];
         for (const src of sources) {
           if (src === name) throw new PipelineError('a node cannot take its own output as input', file, name, field);

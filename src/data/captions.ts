@@ -81,12 +81,12 @@ export function loadTags(path: string): TextMap<Tag> {
 export type MapKeying = 'image' | 'question';
 
 /** Decide whether a map is keyed by question id or image id, by which of the two matches more of the given samples. */
-export function detectKeying(map: TextMap<unknown>, samples: readonly { questionId: string; imageId: number }[]): MapKeying {
+export function detectKeying(map: TextMap<unknown>, samples: readonly { questionId: string; imageId?: number }[]): MapKeying {
   let q = 0;
   let im = 0;
   for (const s of samples) {
     if (map.has(s.questionId)) q++;
-    if (map.has(String(s.imageId))) im++;
+    if (s.imageId !== undefined && map.has(String(s.imageId))) im++;
   }
   return q > im ? 'question' : 'image';
 }

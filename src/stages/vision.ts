@@ -1,4 +1,5 @@
 import type { AnyStage } from '../core/stage.js';
+import { captionAuto } from './caption/auto.js';
 import { captionModel } from './caption/model.js';
 import { embedClip } from './embed/clip.js';
 import { regionsCenternet } from './regions/centernet.js';
@@ -6,7 +7,7 @@ import { regionsDetector } from './regions/detector.js';
 import { regionsWindows } from './regions/windows.js';
 import { tagsClip } from './tags/clip.js';
 
-/** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions. */
+/** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions (or file captions with a model fallback). */
 export const visionStages: readonly AnyStage[] = [
   embedClip,
   tagsClip,
@@ -14,4 +15,5 @@ export const visionStages: readonly AnyStage[] = [
   regionsDetector,
   regionsCenternet,
   captionModel,
+  captionAuto,
 ] as AnyStage[];

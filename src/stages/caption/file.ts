@@ -24,6 +24,13 @@ export const captionFile = defineStage({
     const path = requirePath(params.file ?? ctx.data.captions, 'captions');
     const { map, keying } = await keyedMap(ctx, 'captions', path, params.key, (p) => loadCaptions(p, 'file'));
     const id = keying === 'question' ? sample.questionId : String(sample.imageId);
+    if (keying === 'image' && sample.imageId === undefined) {
+      // An image that is not a dataset file (a QA app's upload) has no entry in a file keyed by COCO id.
+      const why = `question ${sample.questionId} has no COCO image id, so no caption can be looked up in a file keyed by image id (caption.model / tags.clip work on any image)`;
+      if (params.required) throw new InputError(why, path);
+      ctx.note('missing', why);
+      return [];
+    }
     let caps = map.get(id) ?? [];
     if (!caps.length && params.required) throw new InputError(`no caption for ${keying} id ${id}`, path);
     if (params.max !== undefined) caps = [...caps].sort((a, b) => (b.conf ?? 0) - (a.conf ?? 0)).slice(0, params.max);

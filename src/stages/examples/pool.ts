@@ -46,12 +46,13 @@ export function getExamplePool(ctx: Pick<RunContext, 'data' | 'resources'>): Pro
     const capKeying = detectKeying(captions, samples);
     const tags = ex.tags ? loadTags(ex.tags) : undefined;
     const tagKeying = tags ? detectKeying(tags, samples) : 'image';
-    const key = (k: 'image' | 'question', s: { questionId: string; imageId: number }) => (k === 'question' ? s.questionId : String(s.imageId));
+    const key = (k: 'image' | 'question', s: { questionId: string; imageId?: number }) => (k === 'question' ? s.questionId : String(s.imageId));
     const items: PoolItem[] = [];
     const skipped: Record<string, number> = {};
     const skip = (why: string) => (skipped[why] = (skipped[why] ?? 0) + 1);
     for (const s of samples) {
       if (!s.question) { skip('empty question'); continue; }
+      if (s.imageId === undefined) { skip('no image id'); continue; }
       if (!s.answers?.length || !s.answers[0]) { skip('no answer'); continue; }
       const caps = captions.get(key(capKeying, s))?.map((c) => c.text) ?? [];
       if (!caps.length) { skip('no caption'); continue; }

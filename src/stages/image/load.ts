@@ -47,6 +47,13 @@ export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAG
     const code = (err as NodeJS.ErrnoException).code;
     throw new ImageError(code === 'ENOENT' ? 'image file not found' : `cannot read image: ${(err as Error).message}`, path);
   }
+  return decodeImage(bytes, path, limits);
+}
+
+/** Decode image bytes (any format sharp reads). `name` is what errors and `LoadedImage.path` call it. */
+export async function decodeImage(bytes: Buffer, name: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<LoadedImage> {
+  const path = name;
+  if (bytes.length === 0) throw new ImageError('empty file, not an image', path);
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
@@ -81,6 +88,44 @@ export async function readImage(path: string, limits: ImageLimits = DEFAULT_IMAG
   return { path, hash, image, width: info.width, height: info.height };
 }
 
+/** Prefix of the image "path" of in-memory bytes (a Buffer given to the library): `memory:<sha256>`. */
+export const MEMORY_IMAGE_PREFIX = 'memory:';
+
+/**
+ * Image bytes held in memory for the duration of the questions that use them (library callers passing a Buffer),
+ * reference-counted by content hash so two questions on the same bytes share one copy.
+ */
+export class ImageBytesStore {
+  private readonly entries = new Map<string, { bytes: Buffer; refs: number }>();
+
+  /** Hold `bytes`; returns its pseudo path and a release function (call it once the question is done). */
+  hold(bytes: Buffer, hash = sha256(bytes)): { path: string; hash: string; release: () => void } {
+    const e = this.entries.get(hash);
+    if (e) e.refs++;
+    else this.entries.set(hash, { bytes, refs: 1 });
+    let released = false;
+    return {
+      path: MEMORY_IMAGE_PREFIX + hash,
+      hash,
+      release: () => {
+        if (released) return;
+        released = true;
+        const cur = this.entries.get(hash);
+        if (cur && --cur.refs <= 0) this.entries.delete(hash);
+      },
+    };
+  }
+
+  get(path: string): Buffer | undefined {
+    return path.startsWith(MEMORY_IMAGE_PREFIX) ? this.entries.get(path.slice(MEMORY_IMAGE_PREFIX.length))?.bytes : undefined;
+  }
+}
+
+/** The run's store of in-memory image bytes. */
+export function imageBytesStore(ctx: Pick<RunContext, 'resources'>): Promise<ImageBytesStore> {
+  return ctx.resources.get('images:bytes', () => new ImageBytesStore());
+}
+
 /** Small run-scoped LRU of decoded images, so stages of one question share a decode without holding a whole batch. */
 class ImageLru {
   private readonly map = new Map<string, Promise<LoadedImage>>();
@@ -103,6 +148,11 @@ class ImageLru {
 /** Load an image through the run's image LRU (shared by the stages of a run). */
 export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string): Promise<LoadedImage> {
   const lru = await ctx.resources.get('images:lru', () => new ImageLru(32));
+  if (path.startsWith(MEMORY_IMAGE_PREFIX)) {
+    const bytes = (await imageBytesStore(ctx)).get(path);
+    if (!bytes) throw new ImageError('in-memory image is no longer held (its question finished)', path);
+    return lru.get(path, () => decodeImage(bytes, path));
+  }
   return lru.get(path, () => readImage(path));
 }
 
@@ -110,7 +160,7 @@ export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string
 export function sampleImagePath(sample: Sample): string {
   if (!sample.imagePath) {
     throw new InputError(
-      `question ${sample.questionId} (image ${sample.imageId}) has no image path: give an images folder in data.json`,
+      `question ${sample.questionId} (image ${sample.imageId ?? sample.imageHash ?? 'unknown'}) has no image path: give an images folder in data.json, or an image to answer()`,
     );
   }
   return sample.imagePath;

@@ -17,6 +17,9 @@ export const promptParams = z.object({
   stop: z.array(z.string()).default([...PICA_REQUEST.stop]),
   /** How tags join the caption: `{caption}. {tags}` (pica) or `{caption} + {tags}` (revive). */
   contextStyle: z.enum(['pica', 'revive']).default('pica'),
+  /** Keep each tag label once (regional tags repeat across regions); off for PICa, whose VinVL tags are listed as given.
+   *  Optional without a default so existing cache keys of PICa nodes stay valid. */
+  uniqueTags: z.boolean().optional(),
 });
 
 /**
@@ -42,7 +45,8 @@ export const promptPica = defineStage({
       throw new Error(`prompt.pica needs ${need} examples (${params.shots} shots x ${params.ensemble} prompts), got ${examples.length}`);
     }
     const template = loadTemplate(ctx.paths, params.template);
-    const context = imageContext(captions, tags, params.contextStyle);
+    const tagList = params.uniqueTags && tags ? tags.filter((t, i) => tags.findIndex((u) => u.label === t.label) === i) : tags;
+    const context = imageContext(captions, tagList, params.contextStyle);
     const prompts = Array.from({ length: params.ensemble }, (_, k) => {
       const exs = examplesForPrompt(examples, k, params.shots);
       const prompt = renderTemplate(template, {

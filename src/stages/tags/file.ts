@@ -25,6 +25,13 @@ export const tagsFile = defineStage({
     const path = requirePath(params.file ?? ctx.data.tags, 'tags');
     const { map, keying } = await keyedMap(ctx, 'tags', path, params.key, loadTags);
     const id = keying === 'question' ? sample.questionId : String(sample.imageId);
+    if (keying === 'image' && sample.imageId === undefined) {
+      // An image that is not a dataset file (a QA app's upload) has no entry in a file keyed by COCO id.
+      const why = `question ${sample.questionId} has no COCO image id, so no tags can be looked up in a file keyed by image id (caption.model / tags.clip work on any image)`;
+      if (params.required) throw new InputError(why, path);
+      ctx.note('missing', why);
+      return [];
+    }
     const found = map.get(id);
     if (!found && params.required) throw new InputError(`no tags for ${keying} id ${id}`, path);
     if (!found) ctx.note('missing', `no tags for ${keying} id ${id}`);

@@ -1,0 +1,37 @@
+/**
+ * Pipelines written for COCO runs read captions and tags from files keyed by image id (VinVL TSVs). An image that is not
+ * a dataset file has no entry there, so when the data names no such file, an answerer swaps those nodes for the model
+ * stages that work on any image: `caption.file` → `caption.model`, `tags.file` → `tags.clip` (whole-image CLIP tags).
+ * Each swap is reported (Answerer.adaptations and the CLI), never silent.
+ */
+import type { NodeSpec, PipelineSpec } from '../core/pipeline-spec.js';
+import type { DataSources } from '../data/sources.js';
+
+export interface Adaptation {
+  node: string;
+  from: string;
+  to: string;
+  why: string;
+}
+
+export function adaptForAnyImage(spec: PipelineSpec, data: DataSources): { spec: PipelineSpec; adaptations: Adaptation[] } {
+  const adaptations: Adaptation[] = [];
+  const nodes: Record<string, NodeSpec> = { ...spec.nodes };
+  const origin = { ...spec.origin };
+  for (const [name, node] of Object.entries(spec.nodes)) {
+    const ownFile = node.params && typeof node.params.file === 'string';
+    if (node.use === 'caption.file' && !ownFile && !data.captions) {
+      const swapped: NodeSpec = { use: 'caption.model' };
+      if (node.inputs) swapped.inputs = node.inputs;
+      nodes[name] = swapped;
+      adaptations.push({ node: name, from: 'caption.file', to: 'caption.model', why: 'no captions file in the data' });
+    } else if (node.use === 'tags.file' && !ownFile && !data.tags) {
+      const top = node.params && typeof node.params.top === 'number' ? node.params.top : undefined;
+      const swapped: NodeSpec = { use: 'tags.clip', params: top !== undefined ? { topP: top } : {} };
+      nodes[name] = swapped;
+      adaptations.push({ node: name, from: 'tags.file', to: 'tags.clip', why: 'no tags file in the data' });
+    } else continue;
+    origin[name] = 'any-image adaptation';
+  }
+  return { spec: adaptations.length ? { ...spec, nodes, origin } : spec, adaptations };
+}
