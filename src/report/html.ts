@@ -40,6 +40,10 @@ export interface PageParts {
   blobs?: Record<string, unknown>;
   css: string[];
   scripts: string[];
+  /** Extra CSP directives, e.g. "connect-src 'self'" for a page that calls its server. */
+  csp?: string[];
+  /** Extra image sources besides data: URIs (e.g. "blob:" for previews of local files). */
+  imgSrc?: string[];
 }
 
 /**
@@ -55,7 +59,7 @@ export function renderPage(parts: PageParts): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-${hash}'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${['data:', ...(parts.imgSrc ?? [])].join(' ')}; style-src 'unsafe-inline'; script-src 'sha256-${hash}'${(parts.csp ?? []).map((d) => `; ${d}`).join('')}">
 <title>${escapeHtml(parts.title)}</title>
 <style>
 ${css}

@@ -82,7 +82,9 @@ function imagePaths(...runs: (RunFiles | undefined)[]): Map<number, string> {
   for (const run of runs) {
     if (!run) continue;
     const asked = new Set(run.results.map((r) => r.questionId));
-    for (const s of run.samples.values()) if (s.imagePath && asked.has(s.questionId) && !paths.has(s.imageId)) paths.set(s.imageId, s.imagePath);
+    for (const s of run.samples.values()) {
+      if (s.imagePath && s.imageId !== undefined && asked.has(s.questionId) && !paths.has(s.imageId)) paths.set(s.imageId, s.imagePath);
+    }
   }
   return paths;
 }
