@@ -294,8 +294,13 @@
     });
   }
 
-  // Node outputs live in gzip chunks (base64), inflated with the browser's DecompressionStream when first needed.
-  var rawChunks = null, chunkCache = {};
+  // Node outputs live in gzip chunks (base64, one element each), inflated with the browser's DecompressionStream when
+  // first needed; thumbnails are parsed on the first question opened.
+  var chunkCache = {};
+  function images() {
+    if (!data.images) data.images = JSON.parse(document.getElementById('report-images').textContent);
+    return data.images;
+  }
   function inflate(b64) {
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
@@ -304,8 +309,8 @@
   function detailsOf(q) {
     var size = data.detailChunk, k = Math.floor(q._i / size);
     if (!chunkCache[k]) {
-      if (!rawChunks) rawChunks = JSON.parse(document.getElementById('report-details').textContent);
-      chunkCache[k] = inflate(rawChunks[k]).then(JSON.parse);
+      var elt = document.getElementById('report-details-' + k);
+      chunkCache[k] = elt ? inflate(JSON.parse(elt.textContent)).then(JSON.parse) : Promise.resolve([]);
     }
     return chunkCache[k].then(function (arr) { return arr[q._i % size] || { nodes: {} }; });
   }
@@ -330,7 +335,7 @@
   }
 
   function imageBlock(q, nodes) {
-    var img = q.img !== undefined && data.images[String(q.img)];
+    var img = q.img !== undefined && images()[String(q.img)];
     var src = img && safeImage(img.src);
     var regionNodes = data.nodes.filter(function (n) { return (n.kind === 'regions' || looksLike(nodes[n.name] && nodes[n.name].out, 'box')) && nodes[n.name] && Array.isArray(nodes[n.name].out); });
     if (!src) return regionNodes.length ? el('p', { cls: 'muted', text: 'No image in the report (the run\u2019s data names no images folder, or the image could not be read).' }) : null;

@@ -40,6 +40,7 @@ export const DETAIL_CHUNK = 50;
 
 interface Encoded {
   index: unknown;
+  images: unknown;
   chunks: string[];
 }
 
@@ -61,11 +62,15 @@ function encode(data: ReportData): Encoded {
   for (let i = 0; i < details.length; i += DETAIL_CHUNK) {
     chunks.push(gzipSync(JSON.stringify(details.slice(i, i + DETAIL_CHUNK)), { level: 9 }).toString('base64'));
   }
-  return { index: { ...data, questions, detailChunk: DETAIL_CHUNK }, chunks };
+  const { images, ...rest } = data;
+  return { index: { ...rest, questions, detailChunk: DETAIL_CHUNK, detailChunks: chunks.length }, images, chunks };
 }
 
+/** Index, thumbnails and each detail chunk in their own element: the page reads only what it shows. */
 function page(e: Encoded, title: string): string {
-  return renderPage({ title, data: e.index, blobs: { 'report-details': e.chunks }, css: [webAsset('report.css')], scripts: [webAsset('report.js')] });
+  const blobs: Record<string, unknown> = { 'report-images': e.images };
+  e.chunks.forEach((c, i) => (blobs[`report-details-${i}`] = c));
+  return renderPage({ title, data: e.index, blobs, css: [webAsset('report.css')], scripts: [webAsset('report.js')] });
 }
 
 /** The report's HTML for already-built data. */
@@ -74,7 +79,7 @@ export function reportHtml(data: ReportData): string {
 }
 
 function encodedBytes(e: Encoded): number {
-  return Buffer.byteLength(jsonForScript(e.index)) + e.chunks.reduce((s, c) => s + c.length + 3, 0);
+  return Buffer.byteLength(jsonForScript(e.index)) + Buffer.byteLength(jsonForScript(e.images)) + e.chunks.reduce((s, c) => s + c.length + 80, 0);
 }
 
 function imagePaths(...runs: (RunFiles | undefined)[]): Map<number, string> {
@@ -94,19 +99,19 @@ const PAGE_OVERHEAD = 200_000; // page script, styles and the HTML around the bl
 
 /** The largest thumbnail size whose estimated total (from a sample of the images) fits `bytes`; 0 when none does. */
 async function fitThumbSize(paths: ReadonlyMap<number, string>, first: number, bytes: number): Promise<number> {
-  const sample = [...paths.values()].filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 24)) === 0).slice(0, 24);
+  const sample = [...paths.values()].filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 64)) === 0).slice(0, 64);
   for (const size of THUMB_LADDER.filter((s) => s <= first)) {
     let total = 0;
     let n = 0;
     for (const p of sample) {
       try {
-        total += (await thumbnail(p, { size })).src.length + 40;
+        total += (await thumbnail(p, { size })).src.length + 48;
         n++;
       } catch {
         /* unreadable images are reported when the thumbnails are made */
       }
     }
-    if (!n || (total / n) * paths.size * 1.05 <= bytes) return size;
+    if (!n || (total / n) * paths.size * 1.1 <= bytes) return size;
   }
   return 0;
 }
@@ -137,14 +142,22 @@ export async function writeReport(runDir: string, opts: ReportOptions = {}): Pro
     const room = budget - encodedBytes(enc) - PAGE_OVERHEAD;
     const first = opts.thumbSize ?? THUMB_LADDER[0]!;
     thumbSize = room > 0 ? await fitThumbSize(paths, first, room) : 0;
-    if (!thumbSize) notes.push(`size budget ${(budget / 1e6).toFixed(0)} MB: no room left for ${paths.size} images; they are left out`);
-    else {
-      if (thumbSize < first) notes.push(`size budget ${(budget / 1e6).toFixed(0)} MB: thumbnails are ${thumbSize} px (asked ${first})`);
-      const warnings: string[] = [];
+    const warnings: string[] = [];
+    // The estimate comes from a sample: check the real total and step down while it does not fit.
+    while (thumbSize) {
+      warnings.length = 0;
       const thumbs = await thumbnails(paths, { size: thumbSize, onWarning: (m) => warnings.push(m) });
-      for (const [id, img] of thumbs) data.images[String(id)] = img satisfies ReportImage;
-      if (warnings.length) notes.push(`${warnings.length} image(s) could not be read, e.g. ${warnings[0]}`);
+      const images: Record<string, ReportImage> = {};
+      for (const [id, img] of thumbs) images[String(id)] = img;
+      if (Buffer.byteLength(jsonForScript(images)) <= room) {
+        data.images = images;
+        break;
+      }
+      thumbSize = THUMB_LADDER.find((s) => s < thumbSize) ?? 0;
     }
+    if (!thumbSize) notes.push(`size budget ${(budget / 1e6).toFixed(0)} MB: no room left for ${paths.size} images; they are left out`);
+    else if (thumbSize < first) notes.push(`size budget ${(budget / 1e6).toFixed(0)} MB: thumbnails are ${thumbSize} px (asked ${first})`);
+    if (warnings.length) notes.push(`${warnings.length} image(s) could not be read, e.g. ${warnings[0]}`);
   }
   for (const n of notes) opts.onWarning?.(n);
   data.warnings.push(...notes);

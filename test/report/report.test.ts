@@ -39,7 +39,7 @@ describe('okvqa report: the file', () => {
     expect(html).not.toContain('<script>window.__pwned');
     expect(html).not.toContain('onerror="window');
     expect(html).not.toContain('\u2028');
-    expect(html.match(/<script/g)).toHaveLength(2); // the JSON blob and the page's own script
+    expect(html.match(/<script/g)).toHaveLength(4); // index, thumbnails, one chunk of details, the page's own script
   });
 
   it('escapes JSON for a script element and text for HTML', () => {
