@@ -297,6 +297,8 @@
   // Node outputs live in gzip chunks (base64, one element each), inflated with the browser's DecompressionStream when
   // first needed; thumbnails are parsed on the first question opened.
   var chunkCache = {};
+  // The blobs follow this script in the file: wait until the browser has read them.
+  var domReady = new Promise(function (res) { if (document.readyState !== 'loading') res(); else document.addEventListener('DOMContentLoaded', function () { res(); }); });
   function images() {
     if (!data.images) data.images = JSON.parse(document.getElementById('report-images').textContent);
     return data.images;
@@ -309,8 +311,10 @@
   function detailsOf(q) {
     var size = data.detailChunk, k = Math.floor(q._i / size);
     if (!chunkCache[k]) {
-      var elt = document.getElementById('report-details-' + k);
-      chunkCache[k] = elt ? inflate(JSON.parse(elt.textContent)).then(JSON.parse) : Promise.resolve([]);
+      chunkCache[k] = domReady.then(function () {
+        var elt = document.getElementById('report-details-' + k);
+        return elt ? inflate(JSON.parse(elt.textContent)).then(JSON.parse) : [];
+      });
     }
     return chunkCache[k].then(function (arr) { return arr[q._i % size] || { nodes: {} }; });
   }
@@ -527,5 +531,6 @@
   var params = new URLSearchParams(location.hash.slice(1));
   var want = params.get('q');
   if (want) Q.forEach(function (q) { if (q.id === want) select(q); });
-  window.__okvqaReport = { ready: true, questions: Q.length, select: function (id) { var hit = Q.filter(function (q) { return q.id === id; })[0]; return hit ? select(hit) : Promise.resolve(); } };
+  window.__okvqaReport = { ready: true, loaded: false, questions: Q.length, select: function (id) { var hit = Q.filter(function (q) { return q.id === id; })[0]; return hit ? select(hit) : Promise.resolve(); } };
+  domReady.then(function () { window.__okvqaReport.loaded = true; });
 })();

@@ -152,7 +152,8 @@ console.error(`report: ${(r.bytes / 1e6).toFixed(2)} MB, ${r.images} images (${r
 // Open it in headless Chromium: navigation start → the page's table rendered (its ready flag), several times.
 const { chromium: pw } = await import('playwright-core');
 const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-gpu'] });
-const times = [];
+const times = []; // navigation → summary, charts and question table shown and usable
+const loadedTimes = []; // navigation → the whole file read (DOMContentLoaded: details and thumbnails available)
 const inPage = [];
 let detailMs;
 try {
@@ -162,6 +163,8 @@ try {
     await page.goto(`file://${out}`, { waitUntil: 'commit' });
     await page.waitForFunction(() => window.__okvqaReport?.ready, undefined, { polling: 10, timeout: 30000 });
     times.push(performance.now() - t);
+    await page.waitForFunction(() => window.__okvqaReport?.loaded, undefined, { polling: 10, timeout: 30000 });
+    loadedTimes.push(performance.now() - t);
     inPage.push(await page.evaluate(() => performance.now()));
     if (k === 0) {
       const td = performance.now();
@@ -177,11 +180,13 @@ try {
   await browser.close();
 }
 const openMs = median(times);
-console.error(`open → table ready: median ${openMs.toFixed(0)} ms over ${loads} loads (${times.map((x) => x.toFixed(0)).join(', ')}); detail on click ${detailMs.toFixed(0)} ms`);
+const loadedMs = median(loadedTimes);
+console.error(`open → table shown: median ${openMs.toFixed(0)} ms over ${loads} loads (${times.map((x) => x.toFixed(0)).join(', ')}); whole file read: median ${loadedMs.toFixed(0)} ms (${loadedTimes.map((x) => x.toFixed(0)).join(', ')}); first detail on click ${detailMs.toFixed(0)} ms`);
 const figures = {
   bench: 'report', questions: r.questions, images: r.images, data: hasShared ? 'okvqa val questions, synthetic run' : 'synthetic',
   mb: Math.round(r.bytes / 1e4) / 100, thumb_px: r.thumbSize, reduced: r.data.warnings.filter((w) => w.startsWith('size budget')), build_s: Math.round(buildMs / 100) / 10,
-  open_ms_median: Math.round(openMs), open_ms: times.map(Math.round), page_clock_ms_median: Math.round(median(inPage)), detail_ms: Math.round(detailMs),
-  goal_open_under_2s: openMs < 2000, goal_under_30mb: r.bytes < 30e6,
+  open_ms_median: Math.round(openMs), open_ms: times.map(Math.round), loaded_ms_median: Math.round(loadedMs), loaded_ms: loadedTimes.map(Math.round),
+  page_clock_ms_median: Math.round(median(inPage)), detail_ms: Math.round(detailMs),
+  goal_open_under_2s: openMs < 2000, goal_loaded_under_2s: loadedMs < 2000, goal_under_30mb: r.bytes < 30e6,
 };
 report(figures);

@@ -11,6 +11,7 @@ import { register as registerKb } from './commands/kb.js';
 import { register as registerAsk } from './commands/ask.js';
 import { register as registerReport } from './commands/report.js';
 import { register as registerServe } from './commands/serve.js';
+import { register as registerCache } from './commands/cache.js';
 
 /** Build the okvqa command-line program (a thin shell over the library). */
 export function buildProgram(): Command {
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
     .version(packageVersion(packagePaths()))
     .option('--debug', 'print stack traces');
-  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerAsk, registerReport, registerServe]) register(program);
+  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerAsk, registerReport, registerServe, registerCache]) register(program);
   return program;
 }
 

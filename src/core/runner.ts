@@ -24,6 +24,8 @@ export interface SampleResult {
   nodes: Record<string, NodeTrace>;
   usage: Usage;
   ms: number;
+  /** Cache entries the question used (node outputs and LLM calls), for replay bundles. */
+  cacheKeys?: string[];
 }
 
 /** What stages see of a question: never its ground truth. */
@@ -78,6 +80,8 @@ export class PipelineExecutor {
     const values = new Map<string, Promise<unknown>>();
     values.set(SAMPLE_NODE, Promise.resolve(publicSample(sample)));
     let firstError: SampleResult['error'];
+    const cacheKeys = new Set<string>();
+    const cache = this.ctx.cache.recording((k) => cacheKeys.add(k));
 
     const runNode = async (node: CompiledNode): Promise<unknown> => {
       const inputs: Record<string, unknown> = {};
@@ -93,6 +97,7 @@ export class PipelineExecutor {
       const notes: Record<string, unknown> = {};
       const stageCtx: StageContext = {
         ...this.ctx,
+        cache,
         questionId: sample.questionId,
         node: node.name,
         note: (k, v) => {
@@ -114,7 +119,7 @@ export class PipelineExecutor {
         if (node.stage.cache === false) output = await compute();
         else {
           const key = await this.nodeKey(node, inputs);
-          const r = await this.ctx.cache.getOrCompute(key, `${node.stage.id} (node ${node.name}, question ${sample.questionId})`, compute);
+          const r = await cache.getOrCompute(key, `${node.stage.id} (node ${node.name}, question ${sample.questionId})`, compute);
           output = r.value;
           cached = r.hit;
         }
@@ -148,6 +153,7 @@ export class PipelineExecutor {
     const result: SampleResult = { questionId: sample.questionId, ok: prediction !== undefined && !firstError, nodes, usage, ms: round(performance.now() - started) };
     if (prediction !== undefined) result.prediction = prediction;
     if (firstError) result.error = firstError;
+    if (cacheKeys.size) result.cacheKeys = [...cacheKeys];
     return result;
   }
 

@@ -36,7 +36,10 @@ function inlineSafe(code: string, tag: 'script' | 'style'): string {
 export interface PageParts {
   title: string;
   data: unknown;
-  /** Extra JSON blobs by element id (`<script type="application/json" id=…>`), read by the page on demand. */
+  /**
+   * Extra JSON blobs by element id (`<script type="application/json" id=…>`), read by the page on demand. They come
+   * after the page's script, so the page shows its first view while the browser is still reading them.
+   */
   blobs?: Record<string, unknown>;
   css: string[];
   scripts: string[];
@@ -68,8 +71,8 @@ ${css}
 <body>
 <div id="app"><p class="loading">Loading…</p></div>
 <script type="application/json" id="report-data">${jsonForScript(parts.data)}</script>
-${Object.entries(parts.blobs ?? {}).map(([id, v]) => `<script type="application/json" id="${escapeHtml(id)}">${jsonForScript(v)}</script>\n`).join('')}
 <script>${js}</script>
+${Object.entries(parts.blobs ?? {}).map(([id, v]) => `<script type="application/json" id="${escapeHtml(id)}">${jsonForScript(v)}</script>\n`).join('')}
 </body>
 </html>
 `;

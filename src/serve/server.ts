@@ -179,7 +179,7 @@ async function checkImage(input: Buffer | string, limits: ServeLimits): Promise<
 
 /** What the API returns: the answer and the knowledge behind it (the per-node trace only when asked). */
 export function answerJson(r: AnswerResult, image: { width: number; height: number }, pipeline: string, trace: boolean): Record<string, unknown> {
-  const { nodes, ...rest } = r;
+  const { nodes, cacheKeys: _k, ...rest } = r;
   const out: Record<string, unknown> = { pipeline, ...rest, image: { ...r.image, path: undefined, ...image } };
   if (trace) out.nodes = nodes;
   return out;
