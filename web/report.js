@@ -77,7 +77,7 @@
   function barChart(rows, opts) {
     // rows: [{label, value, value2?, note}], value in [0, max]
     var max = opts.max || Math.max.apply(null, rows.map(function (r) { return Math.max(r.value || 0, r.value2 || 0); }).concat([1e-9]));
-    var labelW = 230, barW = 360, rowH = cmp && opts.two ? 30 : 20, W = labelW + barW + 110;
+    var labelW = 230, barW = 300, rowH = cmp && opts.two ? 30 : 20, W = labelW + barW + 190;
     var H = rows.length * rowH + 6;
     var s = svg('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': opts.title, 'class': 'chart' });
     rows.forEach(function (r, i) {

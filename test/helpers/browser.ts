@@ -41,4 +41,7 @@ export function screenshotDir(fallback: string): string {
   return dir;
 }
 
-export const shot = (dir: string, name: string) => join(dir, name);
+/** Save a screenshot as a small palette PNG (for the README). */
+export async function saveShot(dir: string, name: string, png: Buffer): Promise<void> {
+  await sharp(png).png({ palette: true, quality: 70, compressionLevel: 9 }).toFile(join(dir, name));
+}

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import type { Answerer } from '../../src/api.js';
 import { createQaServer, type QaServer } from '../../src/serve/server.js';
-import { hasChromium, launch, noChromiumReason, screenshotDir, screenshotStats, shot, watchErrors } from '../helpers/browser.js';
+import { hasChromium, launch, noChromiumReason, screenshotDir, saveShot, screenshotStats, watchErrors } from '../helpers/browser.js';
 import { TestLlmServer } from '../llm/server.js';
 import { IMAGES } from '../report/fixture.js';
 import { qaAnswerer, scriptLlm } from './qa-fixture.js';
@@ -152,7 +152,7 @@ describe.skipIf(!hasChromium)(`okvqa serve page in headless chromium${hasChromiu
     expect(await page.locator('table.cands').textContent()).toContain('a cup of coffee is on the saucer');
     expect(errors).toEqual([]);
     const png = await page.screenshot({ fullPage: true });
-    writeFileSync(shot(screenshotDir(join(tmp, 'shots')), 'serve.png'), png);
+    await saveShot(screenshotDir(join(tmp, 'shots')), 'serve.png', png);
     const s = await screenshotStats(png);
     expect(s.maxStdev).toBeGreaterThan(20);
     expect(s.distinctish).toBeGreaterThan(8);
