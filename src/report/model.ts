@@ -256,7 +256,8 @@ function summarize(files: RunFiles, accs: (number | undefined)[]): RunSummary {
 }
 
 function passageNodesOf(infos: readonly ReportNodeInfo[], outputNode: string | undefined): { feeding: string[]; all: Set<string> } {
-  const all = new Set(infos.filter((n) => n.kind === 'passages').map((n) => n.name));
+  // Retrieved (explicit) knowledge: passages from retrieval stages, not the LLM's own rationales turned into passages.
+  const all = new Set(infos.filter((n) => n.kind === 'passages' && !n.stage.startsWith('implicit.')).map((n) => n.name));
   const out = infos.find((n) => n.name === outputNode);
   return { feeding: out?.inputs.passages ?? [], all };
 }

@@ -230,11 +230,18 @@ export function createQaServer(opts: QaServerOptions): QaServer {
 
     const input: AnswerInput = { image, question };
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HttpError(504, `no answer within ${Math.round(limits.timeoutMs / 1000)} s`)), limits.timeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new HttpError(504, `no answer within ${(limits.timeoutMs / 1000).toFixed(limits.timeoutMs % 1000 ? 1 : 0)} s`));
+      }, limits.timeoutMs);
     });
+    // A question still waiting when its request timed out is dropped; one already running finishes (and is cached).
+    const job = queue.add(() => (timedOut ? Promise.resolve(undefined) : opts.answerer.answer(input)));
+    job.catch(() => undefined);
     try {
-      const r = await Promise.race([queue.add(() => opts.answerer.answer(input)) as Promise<AnswerResult>, timeout]);
+      const r = (await Promise.race([job, timeout])) as AnswerResult;
       const body = answerJson(r, size, pipelineName, parsed.trace);
       if (!r.ok) {
         const where = r.error ? `${r.error.node} (${r.error.stage}): ${r.error.message}` : 'unknown error';

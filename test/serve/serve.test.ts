@@ -159,3 +159,37 @@ describe.skipIf(!hasChromium)(`okvqa serve page in headless chromium${hasChromiu
     await page.close();
   }, 90_000);
 });
+
+describe('okvqa serve: request timeout', () => {
+  it('answers 504 when the answer takes too long, and drops questions still waiting', async () => {
+    let calls = 0;
+    const slow = {
+      pipeline: { name: 'slow' } as Answerer['pipeline'],
+      adaptations: [],
+      answer: async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 600));
+        throw new Error('not reached in time');
+      },
+    } as unknown as Answerer;
+    const server = createQaServer({ answerer: slow, limits: { timeoutMs: 300, maxQueue: 4 } });
+    const url = (await server.listen(0)).url;
+    try {
+      const post = () => {
+        const form = new FormData();
+        form.append('question', 'Slow?');
+        form.append('image', new Blob([readFileSync(IMAGES.coffee)]), 'c.png');
+        return fetch(new URL('/api/answer', url), { method: 'POST', body: form });
+      };
+      const [a, b] = await Promise.all([post(), post()]);
+      for (const r of [a, b]) {
+        expect(r.status).toBe(504);
+        expect(((await r.json()) as { error: string }).error).toBe('no answer within 0.3 s');
+      }
+      await new Promise((r) => setTimeout(r, 800));
+      expect(calls).toBe(1); // the second question timed out while waiting and never ran
+    } finally {
+      await server.close();
+    }
+  });
+});
