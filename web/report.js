@@ -419,6 +419,11 @@
 
   function artifact(name, out, kind, att) {
     if (out === undefined) return null;
+    // Lists cut for the report end with a note (a string) saying how many items are only in trace.jsonl.
+    if (Array.isArray(out) && kind !== 'json' && out.some(function (x) { return typeof x === 'string'; })) {
+      var notes = out.filter(function (x) { return typeof x === 'string'; });
+      return el('div', null, [artifact(name, out.filter(function (x) { return typeof x !== 'string'; }), kind, att)].concat(notes.map(function (n) { return el('p', { cls: 'muted', text: n }); })));
+    }
     if (kind === 'sample' || kind === 'embedding') return el('p', { cls: 'muted', text: typeof out === 'string' ? out : kind });
     if (!Array.isArray(out) && kind !== 'answer') kind = 'json';
     switch (kind) {

@@ -94,8 +94,8 @@ const nodes = [
   { name: 'knowledge', stage: 'retrieve.entities', version: '1', inputs: { sample: ['sample'], regions: ['windows'] } },
   { name: 'examples', stage: 'examples.random', version: '1', inputs: { sample: ['sample'] } },
   { name: 'prompts', stage: 'prompt.pica', version: '1', inputs: { sample: ['sample'], captions: ['captions'], examples: ['examples'] } },
-  { name: 'candidates', stage: 'candidates.llm', version: '1', inputs: { prompts: ['prompts'] } },
-  { name: 'rationales', stage: 'implicit.rationale', version: '1', inputs: { candidates: ['candidates'] } },
+  { name: 'candidates', stage: 'implicit.rationale', version: '1', inputs: { prompts: ['prompts'] } },
+  { name: 'rationales', stage: 'implicit.passages', version: '1', inputs: { candidates: ['candidates'] } },
   { name: 'reader', stage: 'reader.fid', version: '1', inputs: { sample: ['sample'], passages: ['knowledge', 'rationales'] } },
 ];
 const lines = [];
@@ -123,8 +123,8 @@ for (const [i, q] of questions.entries()) {
       knowledge: { stage: 'retrieve.entities', version: '1', ms: t(), cached: false, output: passages },
       examples: { stage: 'examples.random', version: '1', ms: t(), cached: true, output: Array.from({ length: 16 }, (_, e) => ({ questionId: String(e), imageId: e, question: trainQ(), answer: pick(words), answers: Array.from({ length: 10 }, () => pick(words)), context: caption() })) },
       prompts: { stage: 'prompt.pica', version: '1', ms: t() * 10, cached: false, output: [{ index: 0, prompt, completion: ` ${answer}\n`, answer, logprob: -rand(), tokens: [{ token: answer, logprob: -rand() }] }] },
-      candidates: { stage: 'candidates.llm', version: '1', ms: t(), cached: false, output: cands },
-      rationales: { stage: 'implicit.rationale', version: '1', ms: t() * 10, cached: false, output: rationales },
+      candidates: { stage: 'implicit.rationale', version: '1', ms: t(), cached: false, output: cands },
+      rationales: { stage: 'implicit.passages', version: '1', ms: t() * 10, cached: false, output: rationales },
       reader: { stage: 'reader.fid', version: '1', ms: t() * 4, cached: false, output: { answer, score: -rand(), logprob: -rand(), attribution, method: 'fid' } },
     },
     usage: { calls: 6, cachedCalls: 0, promptTokens: 900, completionTokens: 40 },

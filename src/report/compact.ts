@@ -46,6 +46,11 @@ export function compactValue(value: unknown, opts: CompactOptions = {}, depth = 
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    if (k === 'attribution' && Array.isArray(v)) {
+      // One score per passage read: kept as numbers, cut where the passage lists are cut (the first maxList stay aligned).
+      out[k] = v.slice(0, maxList).map((x) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(4)) : null));
+      continue;
+    }
     if (DROP_KEYS.has(k) && Array.isArray(v)) {
       out[k] = `[${v.length} items not in the report]`;
       continue;
