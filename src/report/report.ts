@@ -100,7 +100,7 @@ const PAGE_OVERHEAD = 200_000; // page script, styles and the HTML around the bl
 /** The largest thumbnail size whose estimated total (from a sample of the images) fits `bytes`; 0 when none does. */
 async function fitThumbSize(paths: ReadonlyMap<number, string>, first: number, bytes: number): Promise<number> {
   const sample = [...paths.values()].filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 64)) === 0).slice(0, 64);
-  for (const size of THUMB_LADDER.filter((s) => s <= first)) {
+  for (const size of [first, ...THUMB_LADDER.filter((s) => s < first)]) {
     let total = 0;
     let n = 0;
     for (const p of sample) {
