@@ -399,11 +399,14 @@
     var outNode = data.outputNode && nodes[data.outputNode];
     var att = outNode && outNode.out && outNode.out.attribution;
     if (!Array.isArray(att) || !data.passageNodes.length) return {};
-    var res = {}, i = 0;
+    var res = {}, offset = 0;
     data.passageNodes.forEach(function (n) {
-      var out = nodes[n] && nodes[n].out;
+      var t = nodes[n], out = t && t.out;
       res[n] = [];
-      if (Array.isArray(out)) out.forEach(function () { res[n].push(att[i++]); });
+      if (!Array.isArray(out)) return;
+      var shown = out.filter(function (x) { return typeof x !== 'string'; });
+      shown.forEach(function (_, j) { res[n].push(att[offset + j]); });
+      offset += typeof t.n === 'number' ? t.n : shown.length; // the full list, when the report shows only its start
     });
     return res;
   }

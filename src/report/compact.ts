@@ -47,8 +47,8 @@ export function compactValue(value: unknown, opts: CompactOptions = {}, depth = 
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (k === 'attribution' && Array.isArray(v)) {
-      // One score per passage read: kept as numbers, cut where the passage lists are cut (the first maxList stay aligned).
-      out[k] = v.slice(0, maxList).map((x) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(4)) : null));
+      // One score per passage read, all of them (the page aligns them with the passages using each list's full length).
+      out[k] = v.map((x) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(4)) : null));
       continue;
     }
     if (DROP_KEYS.has(k) && Array.isArray(v)) {

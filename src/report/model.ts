@@ -16,6 +16,8 @@ export interface ReportNodeInfo {
 }
 
 export interface ReportNodeRun {
+  /** Length of the output list before the report cut it (passages align with the reader's attribution by it). */
+  n?: number;
   ms: number;
   cached: boolean;
   out?: unknown;
@@ -142,6 +144,7 @@ function compactNodes(nodes: Record<string, NodeTrace> | undefined, opts: Compac
   for (const [name, t] of Object.entries(nodes ?? {})) {
     const r: ReportNodeRun = { ms: typeof t.ms === 'number' ? t.ms : 0, cached: !!t.cached };
     if (t.output !== undefined) r.out = compactOutput(t.output, opts.kinds?.get(t.stage), opts);
+    if (Array.isArray(t.output)) r.n = t.output.length;
     if (t.notes !== undefined) r.notes = compactValue(t.notes, opts);
     if (t.error) r.error = String(t.error);
     if (t.skipped) r.skipped = true;

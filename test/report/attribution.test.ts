@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,43 @@ describe.skipIf(!hasChromium)(`report: passages with the reader's attribution${h
     expect(await d.locator('details.prompt[open]').count()).toBe(0);
     expect(await d.locator('svg.pic rect.box').count()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps passages and attribution aligned when the report shows only the start of a long passage list', async () => {
+    // A hand-made run: the reader read 30 retrieved passages then 3 rationales; attribution[i] = i / 100.
+    const dir = join(tmp, 'long');
+    mkdirSync(dir);
+    const knowledge = Array.from({ length: 30 }, (_, i) => ({ text: `entity ${i}`, score: 1 - i / 100, source: 'kb' }));
+    const rationales = [0, 1, 2].map((i) => ({ text: `rationale ${i}`, score: 0.5, source: 'rationale' }));
+    const attribution = Array.from({ length: 33 }, (_, i) => i / 100);
+    const prediction = { answer: 'x', attribution };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
+      pipeline: { name: 'long', output: 'answer' },
+      nodes: [
+        { name: 'knowledge', stage: 'retrieve.entities', inputs: {} },
+        { name: 'rationales', stage: 'implicit.passages', inputs: {} },
+        { name: 'answer', stage: 'reader.fid', inputs: { passages: ['knowledge', 'rationales'] } },
+      ],
+    }));
+    writeFileSync(join(dir, 'trace.jsonl'), JSON.stringify({
+      questionId: 'q1', ok: true, prediction,
+      nodes: { knowledge: { stage: 'retrieve.entities', ms: 1, cached: false, output: knowledge }, rationales: { stage: 'implicit.passages', ms: 1, cached: false, output: rationales }, answer: { stage: 'reader.fid', ms: 1, cached: false, output: prediction } },
+    }) + '\n');
+    // A tiny size budget makes the report cut lists to their first 24 items.
+    const r = await writeReport(dir, { maxBytes: 1000 });
+    expect(r.data.warnings.join(' ')).toMatch(/first 24 items/);
+    const page = await browser.newPage();
+    await page.goto(`file://${r.out}`);
+    await page.waitForFunction(() => (window as unknown as { __okvqaReport?: { ready: boolean } }).__okvqaReport?.ready);
+    await page.click('#qtable .row[data-qid="q1"]');
+    const cells = async (node: string) =>
+      page.locator(`#detail [data-node="${node}"] tbody tr`).evaluateAll((rows) => rows.map((tr) => [tr.children[1]!.textContent, tr.children[4]!.textContent!.trim()]));
+    const k = await cells('knowledge');
+    expect(k).toHaveLength(24);
+    expect(k[23]).toEqual(['entity 23', '0.230']);
+    expect(await page.locator('#detail [data-node="knowledge"] p.muted').textContent()).toContain('6 more items in trace.jsonl');
+    expect(await cells('rationales')).toEqual([['rationale 0', '0.300'], ['rationale 1', '0.310'], ['rationale 2', '0.320']]);
     await page.close();
   });
 });
