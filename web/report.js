@@ -125,10 +125,12 @@
     var cache = data.run.cache;
     if (cache && typeof cache === 'object') box.appendChild(el('p', { cls: 'muted', text: 'cache ' + (cache.mode || '') + ': ' + (cache.hits || 0) + ' hits, ' + (cache.misses || 0) + ' misses, ' + (cache.writes || 0) + ' writes (this invocation)' }));
     box.appendChild(barChart(data.stages.map(function (s) { return { label: s.node + ' (' + s.stage + ')', value: s.totalMs / 1000, note: s.cached + '/' + s.runs + ' cached' }; }), { fmt: function (v) { return fmt(v, 2) + ' s'; }, title: 'seconds per stage' }));
-    var t = el('table', { cls: 'grid' }, [el('thead', null, el('tr', null, ['node', 'stage', 'runs', 'cache hits', 'errors', 'skipped', 'total', 'mean', 'median', 'max'].map(function (h) { return el('th', { text: h }); })))]);
+    var t = el('table', { cls: 'grid' }, [el('thead', null, el('tr', null, ['node', 'stage', 'runs', 'cache hits', 'errors', 'skipped', 'total', 'mean', 'median', 'max', 'LLM calls (+cached)', 'tokens'].map(function (h) { return el('th', { text: h }); })))]);
     var tb = el('tbody');
     data.stages.forEach(function (s) {
-      tb.appendChild(el('tr', null, [s.node, s.stage, s.runs, s.cached, s.errors, s.skipped, ms(s.totalMs), ms(s.meanMs), ms(s.p50Ms), ms(s.maxMs)].map(function (v) { return el('td', { text: String(v) }); })));
+      var l = s.llm;
+      tb.appendChild(el('tr', null, [s.node, s.stage, s.runs, s.cached, s.errors, s.skipped, ms(s.totalMs), ms(s.meanMs), ms(s.p50Ms), ms(s.maxMs),
+        l ? l.calls + ' (+' + l.cachedCalls + ')' : '–', l ? l.promptTokens + ' + ' + l.completionTokens : '–'].map(function (v) { return el('td', { text: String(v) }); })));
     });
     t.appendChild(tb);
     box.appendChild(t);
@@ -490,9 +492,9 @@
   }
 
   function timingTable(nodes) {
-    return table(['node', 'stage', 'time', 'cached', 'status'], Object.keys(nodes).map(function (n) {
-      var t = nodes[n];
-      return [n, nodeInfo[n] ? nodeInfo[n].stage : '', ms(t.ms), t.cached ? 'hit' : 'computed', t.error ? 'error' : t.skipped ? 'skipped' : 'ok'];
+    return table(['node', 'stage', 'time', 'cached', 'LLM', 'status'], Object.keys(nodes).map(function (n) {
+      var t = nodes[n], l = t.llm;
+      return [n, nodeInfo[n] ? nodeInfo[n].stage : '', ms(t.ms), t.cached ? 'hit' : 'computed', l ? l.calls + ' (+' + l.cachedCalls + ' cached), ' + (l.promptTokens + l.completionTokens) + ' tok' : '', t.error ? 'error' : t.skipped ? 'skipped' : 'ok'];
     }));
   }
 

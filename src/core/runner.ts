@@ -14,6 +14,8 @@ export interface NodeTrace {
   notes?: Record<string, unknown>;
   error?: string;
   skipped?: boolean;
+  /** LLM usage of this node (calls made, calls answered by the cache, tokens), when it made any. */
+  usage?: Usage;
 }
 
 export interface SampleResult {
@@ -95,6 +97,7 @@ export class PipelineExecutor {
         throw err;
       }
       const notes: Record<string, unknown> = {};
+      const nodeUsage: Usage = { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
       const stageCtx: StageContext = {
         ...this.ctx,
         cache,
@@ -104,10 +107,12 @@ export class PipelineExecutor {
           notes[k] = v;
         },
         usage: (u) => {
-          usage.calls += u.calls ?? 0;
-          usage.cachedCalls += u.cachedCalls ?? 0;
-          usage.promptTokens += u.promptTokens ?? 0;
-          usage.completionTokens += u.completionTokens ?? 0;
+          for (const acc of [usage, nodeUsage]) {
+            acc.calls += u.calls ?? 0;
+            acc.cachedCalls += u.cachedCalls ?? 0;
+            acc.promptTokens += u.promptTokens ?? 0;
+            acc.completionTokens += u.completionTokens ?? 0;
+          }
         },
       };
       const t0 = performance.now();
@@ -125,12 +130,14 @@ export class PipelineExecutor {
         }
         const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached, output };
         if (Object.keys(notes).length) trace.notes = notes;
+        if (nodeUsage.calls || nodeUsage.cachedCalls) trace.usage = nodeUsage;
         nodes[node.name] = trace;
         return output;
       } catch (err) {
         const e = err instanceof StageError ? err : new StageError(node.stage.id, node.name, sample.questionId, err);
         const trace: NodeTrace = { stage: node.stage.id, version: node.stage.version, ms: round(performance.now() - t0), cached: false, error: errorMessage(e.cause) };
         if (Object.keys(notes).length) trace.notes = notes;
+        if (nodeUsage.calls || nodeUsage.cachedCalls) trace.usage = nodeUsage;
         nodes[node.name] = trace;
         firstError ??= { node: node.name, stage: node.stage.id, message: e.message };
         throw e;

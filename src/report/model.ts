@@ -24,6 +24,7 @@ export interface ReportNodeRun {
   notes?: unknown;
   error?: string;
   skipped?: boolean;
+  llm?: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
 }
 
 export interface ReportQuestion {
@@ -75,6 +76,8 @@ export interface StageRow {
   meanMs: number;
   p50Ms: number;
   maxMs: number;
+  /** LLM usage summed over questions, when the trace records it per node. */
+  llm?: { calls: number; cachedCalls: number; promptTokens: number; completionTokens: number };
 }
 
 export interface ReportImage {
@@ -148,6 +151,7 @@ function compactNodes(nodes: Record<string, NodeTrace> | undefined, opts: Compac
     if (t.notes !== undefined) r.notes = compactValue(t.notes, opts);
     if (t.error) r.error = String(t.error);
     if (t.skipped) r.skipped = true;
+    if (t.usage) r.llm = t.usage;
     out[name] = r;
   }
   return out;
@@ -189,9 +193,14 @@ function stageRows(infos: readonly ReportNodeInfo[], results: readonly SampleRes
     let cached = 0;
     let errors = 0;
     let skipped = 0;
+    let llm: StageRow['llm'];
     for (const r of results) {
       const t = r.nodes?.[info.name];
       if (!t) continue;
+      if (t.usage) {
+        llm ??= { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
+        for (const k of Object.keys(llm) as (keyof typeof llm)[]) llm[k] += t.usage[k] ?? 0;
+      }
       if (t.skipped) {
         skipped++;
         continue;
@@ -203,7 +212,7 @@ function stageRows(infos: readonly ReportNodeInfo[], results: readonly SampleRes
     ms.sort((a, b) => a - b);
     const total = ms.reduce((s, x) => s + x, 0);
     const round = (x: number) => Math.round(x * 100) / 100;
-    return {
+    const row: StageRow = {
       node: info.name,
       stage: info.stage,
       runs: ms.length,
@@ -215,6 +224,8 @@ function stageRows(infos: readonly ReportNodeInfo[], results: readonly SampleRes
       p50Ms: round(percentile(ms, 0.5)),
       maxMs: round(ms[ms.length - 1] ?? 0),
     };
+    if (llm) row.llm = llm;
+    return row;
   });
 }
 

@@ -55,7 +55,10 @@ describe('replay bundles', () => {
     const calls = server.completionCalls.length;
     expect(calls).toBe(3);
     const trace = readFileSync(join(tmp, 'run', 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    for (const t of trace) expect(t.cacheKeys.length).toBeGreaterThanOrEqual(3); // examples, prompts (+ its LLM call)
+    for (const t of trace) {
+      expect(t.cacheKeys.length).toBeGreaterThanOrEqual(3); // examples, prompts (+ its LLM call)
+      expect(t.nodes.prompts.usage).toEqual({ calls: 1, cachedCalls: 0, promptTokens: 100, completionTokens: 1 }); // per node
+    }
 
     for (const name of ['bundle.tgz', 'bundle.tar.zst']) {
       if (name.endsWith('.zst') && !existsSync('/usr/bin/zstd') && !process.versions.node.match(/^(2[3-9]|22\.(1[5-9]|[2-9]\d))/)) {

@@ -54,6 +54,11 @@ describe.skipIf(!hasChromium)(`report: passages with the reader's attribution${h
     await page.goto(`file://${report}`);
     await page.waitForFunction(() => (window as unknown as { __okvqaReport?: { ready: boolean } }).__okvqaReport?.ready);
     expect(await page.locator('#categories').textContent()).toContain('with retrieved knowledge');
+    // LLM calls per stage: the prompts node made one call per question, the rationale node one per candidate.
+    const llmCells = await page.locator('#stages tbody tr').evaluateAll((rows) => Object.fromEntries(rows.map((tr) => [tr.children[0]!.textContent, tr.children[10]!.textContent])));
+    expect(llmCells.prompts).toBe('3 (+0)');
+    expect(llmCells.implicit).toMatch(/^[1-9]\d* \(\+\d+\)$/);
+    expect(llmCells.regions).toBe('–');
     await page.click('#qtable .row[data-qid="10"]');
     const d = page.locator('#detail .details');
     await d.waitFor();
