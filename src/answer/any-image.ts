@@ -27,7 +27,8 @@ export function adaptForAnyImage(spec: PipelineSpec, data: DataSources): { spec:
       adaptations.push({ node: name, from: 'caption.file', to: 'caption.model', why: 'no captions file in the data' });
     } else if (node.use === 'tags.file' && !ownFile && !data.tags) {
       const top = node.params && typeof node.params.top === 'number' ? node.params.top : undefined;
-      const swapped: NodeSpec = { use: 'tags.clip', params: top !== undefined ? { topP: top } : {} };
+      // whole-image tags, as VinVL's image-level tags (not per region, even when the pipeline has regions)
+      const swapped: NodeSpec = { use: 'tags.clip', params: top !== undefined ? { topP: top } : {}, inputs: { regions: [] } };
       nodes[name] = swapped;
       adaptations.push({ node: name, from: 'tags.file', to: 'tags.clip', why: 'no tags file in the data' });
     } else continue;

@@ -9,6 +9,7 @@ import { register as registerVision } from './commands/vision.js';
 import { register as registerLlm } from './commands/llm.js';
 import { register as registerKb } from './commands/kb.js';
 import { register as registerAsk } from './commands/ask.js';
+import { register as registerExport } from './commands/export.js';
 import { register as registerReport } from './commands/report.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerCache } from './commands/cache.js';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .description('knowledge-based visual question answering: PICa, KAT, REVIVE pipelines, exact official metrics')
     .version(packageVersion(packagePaths()))
     .option('--debug', 'print stack traces');
-  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerAsk, registerReport, registerServe, registerCache]) register(program);
+  for (const register of [registerRun, registerEval, registerGraph, registerStages, registerVision, registerLlm, registerKb, registerExport, registerAsk, registerReport, registerServe, registerCache]) register(program);
   return program;
 }
 

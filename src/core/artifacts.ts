@@ -36,6 +36,8 @@ export interface Region {
   /** L2-normalised image embedding of the crop, when a stage computed it. */
   embedding?: number[];
   embeddingModel?: string;
+  /** Size of the image the box is in (pixels), when the producing stage knew it: boxes normalise against it. */
+  image?: { width: number; height: number };
 }
 
 /** An in-context example drawn from the example pool (usually the training split). */
@@ -79,6 +81,9 @@ export interface Passage {
   source: string;
   id?: string;
   region?: number;
+  /** FiD's `ctxs[].title` / `ctxs[].text` split of the passage, when it has one (export to FiD training JSON). */
+  title?: string;
+  body?: string;
 }
 
 export interface Prediction {
@@ -86,8 +91,12 @@ export interface Prediction {
   score?: number;
   /** A-OKVQA multiple-choice pick. */
   multipleChoice?: string;
-  /** How the answer was chosen (e.g. "logprob", "vote"). */
+  /** How the answer was chosen (e.g. "logprob", "vote", "fid"). */
   method?: string;
+  /** Summed log-probability of the generated answer (generative readers). */
+  logprob?: number;
+  /** One FiD cross-attention score per passage, aligned with the `passages` input the reader received (same order). */
+  attribution?: number[];
 }
 
 /** Name → type of every artifact kind. Extend by declaration merging for new kinds. */

@@ -72,11 +72,11 @@ export function compilePipeline(spec: PipelineSpec, registry: StageRegistry): Co
       const field = `inputs.${inputName}`;
       const explicit = node.inputs?.[inputName];
       let sources: string[];
-      if (explicit === null) {
-        if (!spec_.optional) throw new PipelineError(`input "${inputName}" is required and cannot be unbound (null)`, file, name, field);
-        sources = [];
-      } else if (explicit !== undefined) {
+      if (explicit !== undefined) {
         sources = Array.isArray(explicit) ? explicit : [explicit];
+        if (sources.length === 0 && !spec_.optional) {
+          throw new PipelineError('an empty binding leaves the input unbound, and this input is not optional', file, name, field);
+        }
         for (const src of sources) {
           if (src === name) throw new PipelineError('a node cannot take its own output as input', file, name, field);
           if (src !== SAMPLE_NODE && !stages.has(src)) throw new PipelineError(`no node named "${src}"`, file, name, field);

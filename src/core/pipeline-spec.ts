@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { applySets, deepMerge } from './config.js';
 import { PipelineError } from './errors.js';
 
-/** A producing node, several (joined list), or `null`: leave an optional input unbound (e.g. in an ablation that extends a pipeline). */
-const bindingSchema = z.union([z.string(), z.array(z.string()).min(1), z.null()]);
+/** A producing node, several (list artifacts, concatenated), or `[]`: leave an optional input unbound. */
+const bindingSchema = z.union([z.string(), z.array(z.string())]);
 export const nodeSpecSchema = z.strictObject({
   use: z.string(),
   params: z.record(z.string(), z.unknown()).optional(),

@@ -17,6 +17,16 @@ const examplesSchema = z.strictObject({
   tags: z.string().optional(),
 });
 
+/** KAT's released knowledge (guilk/KAT okvqa.zip): pickles of one split. */
+const katSchema = z.strictObject({
+  /** `wikidata_okvqa_{split}_topentities.pkl` */
+  entities: z.string().optional(),
+  /** `gpt3_okvqa_{split}_answers.pkl` */
+  implicit: z.string().optional(),
+  /** `{split}.pkl` (KAT's questions and answers, to match its keys to question ids) */
+  questions: z.string().optional(),
+});
+
 /** data.json: which files a run reads. Relative paths resolve against data.json's folder. */
 export const dataFileSchema = z.strictObject({
   dataset: z.enum(['okvqa', 'aokvqa']),
@@ -27,6 +37,7 @@ export const dataFileSchema = z.strictObject({
   tags: z.string().optional(),
   knowledge: z.string().optional(),
   examples: examplesSchema.optional(),
+  kat: katSchema.optional(),
 });
 export type DataFile = z.infer<typeof dataFileSchema>;
 
@@ -43,6 +54,13 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
     for (const k of ['annotations', 'images', 'captions', 'tags'] as const) {
       const v = abs(ex[k]);
       if (v) out.examples[k] = v;
+    }
+  }
+  if (spec.kat) {
+    out.kat = {};
+    for (const k of ['entities', 'implicit', 'questions'] as const) {
+      const v = abs(spec.kat[k]);
+      if (v) out.kat[k] = v;
     }
   }
   return out;

@@ -9,6 +9,13 @@ export interface ExampleSources {
   tags?: string;
 }
 
+/** KAT's released pickles (guilk/KAT okvqa.zip). */
+export interface KatSources {
+  entities?: string;
+  implicit?: string;
+  questions?: string;
+}
+
 /** data.json with every path resolved to an absolute path. */
 export interface DataSources {
   dataset?: DatasetName;
@@ -21,4 +28,5 @@ export interface DataSources {
   tags?: string;
   knowledge?: string;
   examples?: ExampleSources;
+  kat?: KatSources;
 }

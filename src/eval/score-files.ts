@@ -3,6 +3,7 @@ import { loadAokvqaRecords } from '../data/aokvqa.js';
 import { loadVqaAnnotations, loadVqaQuestions } from '../data/okvqa.js';
 import { InputError } from '../core/errors.js';
 import { readJsonFile } from '../data/read-json.js';
+import { evaluateKatEms, type KatEmsScore } from './kat-ems.js';
 import { evaluateAokvqa, type AokvqaPrediction, type AokvqaScore } from './aokvqa-accuracy.js';
 import { evaluateVqa, EvalInputError, type VqaEvalOptions, type VqaPrediction, type VqaScore } from './vqa-accuracy.js';
 
@@ -53,4 +54,23 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
   }
   if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
   return evaluateVqa(annotations, preds as VqaPrediction[], opts);
+}
+
+/** KAT's `okvqa_ems` over an OK-VQA prediction file (`okvqa eval --metric kat-ems`). */
+export function scoreKatEmsFiles(
+  annotationsPath: string,
+  predictionsPath: string,
+  opts: { answerField?: 'answer' | 'raw_answer'; only?: ReadonlySet<string> } = {},
+): KatEmsScore {
+  const preds = readJsonFile(predictionsPath);
+  if (detectDataset(readJsonFile(annotationsPath)) !== 'okvqa') throw new EvalInputError('kat-ems scores OK-VQA annotation files');
+  if (!Array.isArray(preds)) throw new InputError('results is not an array of objects [{"question_id", "answer"}]', predictionsPath);
+  preds.forEach((p, i) => {
+    if (!p || typeof p !== 'object' || !('question_id' in p) || typeof (p as { answer?: unknown }).answer !== 'string') {
+      throw new InputError('each prediction needs "question_id" and a string "answer"', predictionsPath, `[${i}]`);
+    }
+  });
+  let annotations = loadVqaAnnotations(annotationsPath);
+  if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
+  return evaluateKatEms(annotations, preds as VqaPrediction[], opts.answerField ? { answerField: opts.answerField } : {});
 }

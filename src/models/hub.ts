@@ -35,6 +35,8 @@ export const DEFAULT_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze
   'object-detector': 'Xenova/detr-resnet-50',
   captioner: 'Xenova/vit-gpt2-image-captioning',
   'text-generation': 'Xenova/gpt2',
+  /** Fusion-in-Decoder reader (T5 family, encoder + merged decoder): zero-shot flan-t5, not KAT's trained reader. */
+  reader: 'Xenova/flan-t5-base',
 });
 
 /** Generated random models (test/fixtures/models/<id>) that profile `tiny` uses for each role. */
@@ -44,6 +46,7 @@ export const TINY_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze({
   'object-detector': 'okvqa-tiny/detr',
   captioner: 'okvqa-tiny/captioner',
   'text-generation': 'okvqa-tiny-llm/gpt2',
+  reader: 'okvqa-tiny/t5',
 });
 
 export interface ModelSource {

@@ -4,8 +4,9 @@ import { coreStages } from './core.js';
 import { visionStages } from './vision.js';
 import { llmStages } from './llm.js';
 import { knowledgeStages } from './knowledge.js';
+import { readerStages } from './reader.js';
 
-export const builtinStages: readonly AnyStage[] = [...coreStages, ...visionStages, ...llmStages, ...knowledgeStages];
+export const builtinStages: readonly AnyStage[] = [...coreStages, ...visionStages, ...llmStages, ...knowledgeStages, ...readerStages];
 
 /** A fresh registry holding the built-in stages; extend it with `registry.register(myStage)`. */
 export function createRegistry(extra: Iterable<AnyStage> = []): StageRegistry {

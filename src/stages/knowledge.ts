@@ -1,5 +1,11 @@
 import type { AnyStage } from '../core/stage.js';
+import { implicitKatReleased } from './implicit/kat-released.js';
+import { passagesKat } from './passages/kat.js';
 import { retrieveEntities } from './retrieve/entities.js';
+import { retrieveKatReleased } from './retrieve/kat-released.js';
 
-/** Explicit-knowledge stages: entities of the knowledge base retrieved for image regions. */
-export const knowledgeStages: readonly AnyStage[] = [retrieveEntities] as AnyStage[];
+/**
+ * Knowledge stages: entities of the knowledge base retrieved for image regions; KAT's passage list; KAT's released
+ * knowledge (pickles).
+ */
+export const knowledgeStages: readonly AnyStage[] = [retrieveEntities, passagesKat, retrieveKatReleased, implicitKatReleased] as AnyStage[];

@@ -34,11 +34,6 @@ afterAll(async () => {
 
 const llm = () => ({ baseURL: server.baseURL, model: 'test-model', maxRetries: 0 });
 
-/** The reader's note on how the regions entered (visual tokens, or text passages when no projection ships). */
-function regionNote(notes: Record<string, unknown> | undefined): string {
-  return JSON.stringify(notes ?? {});
-}
-
 describe('revive, tiny profile, loopback LLM', () => {
   it('runs from image to answer over the fixture data: regions, regional tags, per-region entities, rationales, reader', async () => {
     const data = loadDataFile(DATA);
@@ -74,11 +69,15 @@ describe('revive, tiny profile, loopback LLM', () => {
         expect(tagText!.split(', ')).toEqual([...new Set(tags.map((t) => t.label))]);
         const implicit = q.nodes.implicit.output as Candidate[];
         expect(implicit.length).toBeGreaterThan(0);
+        for (const e of entities) expect(e.text).toMatch(/^title: (.+) context: \1 is a .+/);
         for (const c of implicit) expect(c.evidence).toMatch(/is what people drink in the morning\.$/);
         const rationales = q.nodes.rationales.output as Passage[];
         expect(rationales.map((p) => p.text)).toEqual(implicit.map((c) => `candidate: ${c.answer} evidence: ${c.evidence}`));
         expect(typeof q.prediction.answer).toBe('string');
-        expect(regionNote(q.nodes.answer.notes)).toMatch(/region|visual/i);
+        // the tiny reader ships onnx/visual_projection.onnx: every region is one visual token
+        expect(q.nodes.answer.notes.regions).toBe(`${regions.length} visual tokens`);
+        expect(q.nodes.answer.notes.visualTokens).toBe(regions.length);
+        expect(q.prediction.attribution).toHaveLength(entities.length + rationales.length);
       }
     } finally {
       await closeRunContext(ctx);
@@ -93,7 +92,8 @@ describe('revive, tiny profile, loopback LLM', () => {
       expect(r.ok).toBe(true);
       expect(r.image.id).toBeUndefined();
       expect(r.captions[0]!.source).toMatch(/^model:/);
-      expect(r.notes.captions?.source).toMatch(/without a COCO id/);
+      expect(r.notes.captions?.captionSource).toBe('model');
+      expect(r.notes.captions?.missing).toMatch(/has no COCO image id/);
       expect(r.regions.length).toBeGreaterThan(0);
       expect(r.tags.length).toBe(3 * r.regions.length);
       expect(r.candidates.every((c) => typeof c.evidence === 'string')).toBe(true);
@@ -101,6 +101,8 @@ describe('revive, tiny profile, loopback LLM', () => {
       const nodes = r.passages.map((p) => p.node);
       expect(nodes.lastIndexOf('entities')).toBeLessThan(nodes.indexOf('rationales'));
       expect(nodes.filter((n) => n === 'rationales')).toHaveLength(r.candidates.length);
+      expect(r.passages.every((p) => typeof p.attribution === 'number')).toBe(true);
+      expect(r.notes.answer?.regions).toBe(`${r.regions.length} visual tokens`);
       expect(r.timings.map((t) => t.node).sort()).toEqual(['answer', 'captions', 'entities', 'examples', 'implicit', 'prompts', 'rationales', 'regions', 'tags']);
     } finally {
       await qa.close();
@@ -110,6 +112,7 @@ describe('revive, tiny profile, loopback LLM', () => {
   for (const [name, check] of [
     ['revive-no-tags', (r: Awaited<ReturnType<ReturnType<typeof createAnswerer>['answer']>>) => {
       expect(r.nodes.tags).toBeUndefined();
+      expect(r.notes.answer?.regions).toBe(`${r.regions.length} visual tokens`);
       const p = (r.nodes.prompts!.output as PromptResult[])[0]!.prompt;
       expect(p.slice(p.lastIndexOf('context: '))).not.toContain(' + ');
     }],
@@ -120,6 +123,8 @@ describe('revive, tiny profile, loopback LLM', () => {
     }],
     ['revive-no-visual', (r: Awaited<ReturnType<ReturnType<typeof createAnswerer>['answer']>>) => {
       expect(r.regions.length).toBeGreaterThan(0);
+      expect(r.notes.answer?.regions).toBe('no regions');
+      expect(r.notes.answer?.visualTokens).toBe(0);
       expect(r.passages.some((p) => p.node === 'entities')).toBe(true);
     }],
   ] as const) {

@@ -42,6 +42,10 @@ describe('pipeline compile and validate', () => {
     expect(() => compile('nonode', `nodes:\n  captions: { use: caption.toy }\n  candidates: { use: candidates.toy, inputs: { captions: capz } }\n  answer: { use: answer.toy }\n`)).toThrow(/field "inputs.captions": no node named "capz"/);
   });
 
+  it('an empty binding ([]) may only leave an optional input unbound', () => {
+    expect(() => compile('emptybind', `nodes:\n  captions: { use: caption.toy }\n  candidates: { use: candidates.toy, inputs: { captions: [] } }\n  answer: { use: answer.toy }\n`)).toThrow(/field "inputs.captions": an empty binding leaves the input unbound, and this input is not optional/);
+  });
+
   it('rejects a cycle', () => {
     const cyc = new StageRegistry([...toyStages.filter((s) => s.id !== 'caption.toy')]);
     // a captions stage that reads candidates closes a loop candidates -> captions -> candidates

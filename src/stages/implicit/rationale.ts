@@ -81,6 +81,13 @@ export const implicitPassages = defineStage({
   params: z.object({}),
   cache: false,
   async run({ candidates }) {
-    return candidates.map((c, i) => ({ text: candidatePassageText(c), score: c.score, source: 'implicit', id: `implicit:${i}` }));
+    return candidates.map((c, i) => ({
+      text: candidatePassageText(c),
+      score: c.score,
+      source: 'implicit',
+      id: `implicit:${i}`,
+      title: c.answer,
+      body: c.evidence ?? '',
+    }));
   },
 });

@@ -28,7 +28,7 @@ export const regionsCenternet = defineStage({
     const img = await loadImage(ctx, sampleImagePath(sample));
     const dets = await detectCenterNet(img.image, ctx, { threshold: p.threshold, iou: p.iou, maxDetections: p.maxRegions });
     const whole = p.includeWhole ? [{ box: { xmin: 0, ymin: 0, xmax: img.width, ymax: img.height }, source: 'image' as const }] : [];
-    const regions = finalizeRegions([...whole, ...dets.map((d) => ({ ...d, source: 'detector' as const }))]);
+    const regions = finalizeRegions([...whole, ...dets.map((d) => ({ ...d, source: 'detector' as const }))], img);
     ctx.note('detections', dets.length);
     return p.embed ? embedRegions(regions, img, ctx, p.model) : regions;
   },

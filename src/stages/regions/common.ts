@@ -24,7 +24,7 @@ export async function embedRegions(
   return regions.map((r, i) => ({ ...r, embedding: vecs[i]!, embeddingModel: id }));
 }
 
-/** Number the regions 0..n-1 and round their boxes for stable output. */
-export function finalizeRegions(regions: Omit<Region, 'id'>[]): Region[] {
-  return regions.map((r, id) => ({ ...r, id, box: roundBox(r.box) }));
+/** Number the regions 0..n-1 and round their boxes for stable output; record the image size when given. */
+export function finalizeRegions(regions: Omit<Region, 'id'>[], image?: { width: number; height: number }): Region[] {
+  return regions.map((r, id) => ({ ...r, id, box: roundBox(r.box), ...(image ? { image: { width: image.width, height: image.height } } : {}) }));
 }

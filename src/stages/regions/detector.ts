@@ -56,7 +56,7 @@ export const regionsDetector = defineStage({
     if (p.threshold !== undefined) opts.threshold = p.threshold;
     const dets = await detect(img.image, ctx, opts);
     const whole = p.includeWhole ? [{ box: { xmin: 0, ymin: 0, xmax: img.width, ymax: img.height }, source: 'image' as const }] : [];
-    const regions = finalizeRegions([...whole, ...dets.map((d) => ({ ...d, source: 'detector' as const }))]);
+    const regions = finalizeRegions([...whole, ...dets.map((d) => ({ ...d, source: 'detector' as const }))], img);
     ctx.note('detections', dets.length);
     return p.embed ? embedRegions(regions, img, ctx, p.clipModel) : regions;
   },

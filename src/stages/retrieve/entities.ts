@@ -1,6 +1,6 @@
 /**
  * Explicit knowledge (KAT / REVIVE): CLIP image embeddings of regions (sliding windows or detections) → top-k entities
- * of the knowledge base per region → merged by best score (KAT) or kept per region (REVIVE) → passages
+ * of the knowledge base per region → merged (KAT ranking, faithful or corrected) or per region (REVIVE) → passages
  * `entity: {label} description: {description}`, deduplicated and capped.
  */
 import { existsSync } from 'node:fs';
@@ -18,8 +18,13 @@ import { mergeRegionHits } from './merge.js';
 const params = z.object({
   /** Entities per region. */
   k: z.number().int().positive().default(10),
-  /** `max`: KAT (each entity once, best score over regions); `region`: REVIVE (per region). */
-  merge: z.enum(['max', 'region']).default('max'),
+  /**
+   * `kat`: KAT's ranking exactly, quirk included (every crop's hits scored with crop 1's score list); `max`: KAT
+   * corrected (each entity once, its best own score over regions); `region`: REVIVE (per region).
+   */
+  merge: z.enum(['max', 'region', 'kat']).default('max'),
+  /** Passage text: `entity` (`entity: {label} description: {description}`) or `kat` (`title: {label} context: {label} is a {description}`). */
+  text: z.enum(['entity', 'kat']).default('entity'),
   /** Most passages returned. */
   limit: z.number().int().positive().default(40),
   /** Drop hits below this cosine similarity. */
@@ -47,9 +52,9 @@ function kbFingerprint(path: string): string {
 
 export const retrieveEntities = defineStage({
   id: 'retrieve.entities',
-  version: '1',
+  version: '2',
   description:
-    'Knowledge-base entities for image regions by CLIP similarity: top-k per region, max-merged (KAT) or per region (REVIVE)',
+    'Knowledge-base entities for image regions by CLIP similarity: top-k per region, KAT-ranked (kat: faithful, max: corrected) or per region (REVIVE)',
   inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions' } },
   output: 'passages',
   params,
@@ -86,7 +91,7 @@ export const retrieveEntities = defineStage({
           score: h.score,
         })),
     }));
-    const passages = mergeRegionHits(perRegion, p.merge, p.limit);
+    const passages = mergeRegionHits(perRegion, p.merge, p.limit, p.text);
     ctx.note('entities', passages.length);
     return passages;
   },
