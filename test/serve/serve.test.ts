@@ -193,3 +193,35 @@ describe('okvqa serve: request timeout', () => {
     }
   });
 });
+
+describe('okvqa serve over the real revive pipeline (tiny profile, loopback LLM)', () => {
+  it('answers an uploaded photo with reader.fid attribution over the passages', async () => {
+    const { createAnswerer } = await import('../../src/api.js');
+    const revive = createAnswerer({
+      pipeline: 'revive',
+      profile: 'tiny',
+      config: { models: { offline: true }, llm: { baseURL: llm.baseURL, apiKey: 'test', model: 'test-davinci', maxRetries: 0 }, cache: { path: join(tmp, 'revive-cache.sqlite') } },
+    });
+    const server = createQaServer({ answerer: revive });
+    const url = (await server.listen(0)).url;
+    try {
+      const form = new FormData();
+      form.append('question', 'What is in the cup?');
+      form.append('image', new Blob([readFileSync(IMAGES.coffee)]), 'coffee.png');
+      const res = await fetch(new URL('/api/answer', url), { method: 'POST', body: form });
+      const body = (await res.json()) as Record<string, any>;
+      expect(res.status, String(body.error)).toBe(200);
+      expect(body.pipeline).toBe('revive');
+      expect(typeof body.answer).toBe('string');
+      expect(body.captions.length).toBeGreaterThan(0);
+      expect(body.regions.length).toBeGreaterThan(0);
+      expect(body.candidates.some((c: { evidence?: string }) => c.evidence)).toBe(true);
+      expect(body.passages.length).toBeGreaterThan(0);
+      const att = body.passages.map((p: { attribution?: number }) => p.attribution);
+      expect(att.every((a: unknown) => typeof a === 'number')).toBe(true);
+    } finally {
+      await server.close();
+      await revive.close();
+    }
+  }, 120_000);
+});
