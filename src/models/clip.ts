@@ -14,7 +14,7 @@ import {
   CLIPTextModelWithProjection,
   CLIPVisionModelWithProjection,
   type RawImage,
-  type Tensor,
+  Tensor,
 } from '@huggingface/transformers';
 import { Cache } from '../core/cache.js';
 import type { RunContext } from '../core/context.js';
@@ -191,6 +191,60 @@ export async function embedImages(
       const [processor] = await loadClipVision(ctx, source);
       const ip = (processor as unknown as { image_processor?: Parameters<typeof fastPixelValues>[1] }).image_processor;
       return (ip && (await fastPixelValues(batch, ip))) ?? ((await processor(batch)).pixel_values as Tensor);
+    },
+    async (pixel_values) => rows((await (await loadClipVision(ctx, source))[1]({ pixel_values })).image_embeds as Tensor),
+  );
+}
+
+/** The vision tower's input side and normalisation, from its image processor config (crop size, mean, std). */
+export async function clipPixelConfig(
+  ctx: Pick<RunContext, 'config' | 'paths' | 'resources'>,
+  model?: string,
+): Promise<{ size: number; mean: [number, number, number]; std: [number, number, number] }> {
+  const [processor] = await loadClipVision(ctx, clipSource(ctx, model));
+  const ip = (processor as unknown as { image_processor?: { crop_size?: number | { height: number; width: number }; image_mean?: number | number[]; image_std?: number | number[] } }).image_processor;
+  const crop = ip?.crop_size;
+  const size = typeof crop === 'number' ? crop : crop?.height;
+  const triple = (v: number | number[] | undefined, what: string): [number, number, number] => {
+    if (typeof v === 'number') return [v, v, v];
+    if (Array.isArray(v) && v.length === 3) return [v[0]!, v[1]!, v[2]!];
+    throw new Error(`CLIP image processor of ${clipSource(ctx, model).id}: no 3-channel ${what}`);
+  };
+  if (!size) throw new Error(`CLIP image processor of ${clipSource(ctx, model).id}: no crop size`);
+  return { size, mean: triple(ip?.image_mean, 'image_mean'), std: triple(ip?.image_std, 'image_std') };
+}
+
+/**
+ * L2-normalised CLIP image embeddings of pre-computed pixel values (each CHW float32, `size`², already normalised),
+ * for pre-processing the processor does not do (KAT's crops); cached per (model, key) when keys are given.
+ */
+export async function embedPixelValues(
+  pixels: readonly Float32Array[],
+  size: number,
+  ctx: Ctx,
+  opts: ImageEmbedOptions = {},
+): Promise<number[][]> {
+  if (pixels.length === 0) return [];
+  if (opts.keys && opts.keys.length !== pixels.length) throw new Error(`embedPixelValues: ${pixels.length} images but ${opts.keys.length} keys`);
+  const source = clipSource(ctx, opts.model);
+  const fp = await runModelFingerprint(ctx, source);
+  const keys = pixels.map((_, i) =>
+    opts.cache === false || !opts.keys ? undefined : Cache.key({ kind: 'clip.pixels', model: fp, image: opts.keys[i] }),
+  );
+  const per = 3 * size * size;
+  return cachedBatches(
+    ctx,
+    pixels,
+    keys,
+    `clip image ${source.id}`,
+    opts.batchSize ?? 16,
+    async (batch) => {
+      const data = new Float32Array(batch.length * per);
+      batch.forEach((p, i) => {
+        if (p.length !== per) throw new Error(`embedPixelValues: expected ${per} values (3×${size}×${size}), got ${p.length}`);
+        data.set(p, i * per);
+      });
+      return new Tensor('float32', data, [batch.length, 3, size, size]);
     },
     async (pixel_values) => rows((await (await loadClipVision(ctx, source))[1]({ pixel_values })).image_embeds as Tensor),
   );

@@ -80,6 +80,8 @@ export interface FidAnswer {
   passagesRead: number;
   /** Questions decoded together in this call. */
   batchQuestions: number;
+  /** Distinct passages the encoder ran on for the whole batch (identical passages are encoded once). */
+  batchEncodedPassages: number;
 }
 
 /** The text of one passage as the reader sees it. */
@@ -95,9 +97,14 @@ export function tokenizePassages(reader: T5Reader, q: FidQuestion, o: Pick<FidOp
   const eos = reader.geometry.eosTokenId;
   const room = o.textMaxLength - (o.appendEos ? 1 : 0);
   if (room < 1) throw new Error(`textMaxLength ${o.textMaxLength} leaves no room for text`);
+  const seen = new Map<string, number[]>(); // KAT repeats passages (a short entity list cycled to 40): tokenise each once
   return texts.map((t) => {
-    const ids = reader.tokenizer.encode(t, { add_special_tokens: false }).slice(0, room);
-    if (o.appendEos) ids.push(eos);
+    let ids = seen.get(t);
+    if (!ids) {
+      ids = reader.tokenizer.encode(t, { add_special_tokens: false }).slice(0, room);
+      if (o.appendEos) ids.push(eos);
+      seen.set(t, ids);
+    }
     return ids;
   });
 }
@@ -125,10 +132,28 @@ function int64(values: ArrayLike<number>, dims: number[]): ort.Tensor {
 }
 
 /** Encode every passage once, fuse per question (+ visual tokens): hidden states [B, F, d] and mask [B, F]. */
-async function encodeFused(reader: T5Reader, qs: readonly FidQuestion[], lay: Layout): Promise<{ states: Float32Array; mask: Int32Array }> {
+async function encodeFused(
+  reader: T5Reader,
+  qs: readonly FidQuestion[],
+  lay: Layout,
+): Promise<{ states: Float32Array; mask: Int32Array; encodedRows: number }> {
   const d = reader.geometry.dModel;
   const { L, nMax, rMax, fusedLength: F } = lay;
-  const rows = lay.ids.flat();
+  // Identical passages (KAT cycles a short entity list to 40) are encoded once: a passage's encoding depends only on its tokens.
+  const uniqueOf = new Map<string, number>();
+  const rows: number[][] = [];
+  const rowOf = lay.ids.map((ps) =>
+    ps.map((p) => {
+      const key = p.join(',');
+      let i = uniqueOf.get(key);
+      if (i === undefined) {
+        i = rows.length;
+        uniqueOf.set(key, i);
+        rows.push(p);
+      }
+      return i;
+    }),
+  );
   const inputIds = new BigInt64Array(rows.length * L);
   const attn = new BigInt64Array(rows.length * L);
   rows.forEach((r, i) => {
@@ -148,17 +173,12 @@ async function encodeFused(reader: T5Reader, qs: readonly FidQuestion[], lay: La
   const B = qs.length;
   const mask = new Int32Array(B * F);
   let states: Float32Array;
-  const uniform = rMax === 0 && lay.ids.every((p) => p.length === nMax);
-  if (uniform) {
-    states = enc; // (B·N, L, d) is already (B, N·L, d)
+  const inOrder = rows.length === B * nMax && rMax === 0 && lay.ids.every((p) => p.length === nMax);
+  if (inOrder) {
+    states = enc; // every passage distinct, none missing: (B·N, L, d) is already (B, N·L, d)
   } else {
     states = new Float32Array(B * F * d);
-    let row = 0;
-    lay.ids.forEach((ps, b) => {
-      const n = ps.length;
-      states.set(enc.subarray(row * L * d, (row + n) * L * d), b * F * d);
-      row += n;
-    });
+    rowOf.forEach((ps, b) => ps.forEach((row, j) => states.set(enc.subarray(row * L * d, (row + 1) * L * d), (b * F + j * L) * d)));
   }
   lay.ids.forEach((ps, b) => ps.forEach((p, j) => mask.fill(1, b * F + j * L, b * F + j * L + p.length)));
   if (rMax > 0) {
@@ -179,7 +199,7 @@ async function encodeFused(reader: T5Reader, qs: readonly FidQuestion[], lay: La
       mask.fill(1, b * F + nMax * L, b * F + nMax * L + r);
     });
   }
-  return { states, mask };
+  return { states, mask, encodedRows: rows.length };
 }
 
 /** Log-softmax of one row, in float64. */
@@ -202,7 +222,7 @@ function repeatRows<T extends Float32Array | Int32Array>(src: T, B: number, per:
   return out;
 }
 
-/** Runs the merged decoder step by step, holding the KV cache. */
+/** Runs the decoder step by step (the merged graph, or decoder then decoder-with-past), holding the KV cache. */
 class DecoderSteps {
   private past = new Map<string, ort.Tensor>();
   private readonly encState: ort.Tensor;
@@ -306,7 +326,7 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
   if (opts.maxLength < 2) throw new Error(`maxLength ${opts.maxLength} leaves no room for an answer token`);
   const g = reader.geometry;
   const lay = layout(reader, questions, opts);
-  const { states, mask } = await encodeFused(reader, questions, lay);
+  const { states, mask, encodedRows } = await encodeFused(reader, questions, lay);
   const B = questions.length;
   const F = lay.fusedLength;
   const K = Math.max(1, Math.floor(opts.numBeams));
@@ -335,6 +355,7 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
       visualTokens,
       passagesRead: lay.ids[b]!.length,
       batchQuestions: B,
+      batchEncodedPassages: encodedRows,
     };
     if (result.cross.length) {
       const a = attributionOf(result.cross, b * K, g.numHeads, F, lay, b, visualTokens);

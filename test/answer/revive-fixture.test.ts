@@ -34,13 +34,14 @@ describe('REVIVE fixture', () => {
     expect(loadSamples({ questions: data.examples!.questions, annotations: data.examples!.annotations! })).toHaveLength(100);
   });
 
-  it('the committed kb.sqlite is what make-fixture.mjs builds with the current tiny CLIP (not stale)', async () => {
+  it('its KB (test/fixtures/kat/kb.sqlite) is what make-kb.sh builds with the current tiny CLIP (not stale)', async () => {
     const kb = join(dir, 'kb.sqlite');
     await buildWikidata({ dump: join(root, 'test', 'fixtures', 'wikidata', 'sample-entities.json'), out: kb, categories: 'all' });
     const r = await kbEmbed(kb, resolveConfig({ overrides: { models: { profile: 'tiny', offline: true }, cache: { mode: 'off' } }, env: {} }));
     expect(r.embedded).toBe(49);
     const fresh = snapshot(kb);
-    const committed = snapshot(join(FIXTURE, 'kb.sqlite'));
+    expect(loadDataFile(join(FIXTURE, 'data.json')).knowledge).toBe(join(root, 'test', 'fixtures', 'kat', 'kb.sqlite'));
+    const committed = snapshot(join(root, 'test', 'fixtures', 'kat', 'kb.sqlite'));
     expect(committed.ids).toEqual(fresh.ids);
     expect(committed.dim).toBe(fresh.dim);
     let maxDiff = 0;

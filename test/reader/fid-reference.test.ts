@@ -63,7 +63,8 @@ const QUESTIONS: FidQuestion[] = [
   { question: 'who made this?', passages: [] },
   {
     question: 'how many people are in the picture?',
-    passages: ['candidate: two evidence: there are two people on the beach', 'title: beach context: beach is a landform'],
+    // KAT cycles a short entity list: a repeated passage (encoded once, attended as often as it appears)
+    passages: ['candidate: two evidence: there are two people on the beach', 'title: beach context: beach is a landform', 'candidate: two evidence: there are two people on the beach'],
   },
 ];
 
@@ -71,10 +72,12 @@ const { ctx } = makeCtx(tiny);
 afterAll(() => ctx.resources.disposeAll());
 
 describe.skipIf(!hasNumpy)('reader.fid against an independent numpy FiD', () => {
-  it('greedy: same tokens, log-probabilities and attribution for questions batched with different passage counts', async () => {
+  it('greedy: same tokens, log-probabilities and attribution for questions batched with different passage counts (one repeated)', async () => {
     const reader = await loadT5Reader(ctx, readerSource(ctx));
     expect(reader.crossAttention?.kind).toBe('pre-softmax');
     const ours = await fidGenerate(reader, QUESTIONS, FID_KAT);
+    expect(ours.map((a) => a.passagesRead)).toEqual([4, 1, 1, 3]);
+    expect(ours[0]!.batchEncodedPassages).toBe(8);
     expectSame(ours, reference(reader, QUESTIONS, FID_KAT));
     // appendEos and a shorter passage limit change the input; still equal
     const o = { ...FID_KAT, appendEos: true, textMaxLength: 12, maxLength: 6 };

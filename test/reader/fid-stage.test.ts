@@ -101,6 +101,17 @@ describe('reader.fid on the tiny T5', () => {
     expect(two.logprob).not.toBeCloseTo(pred.logprob!, 6);
   });
 
+  it('A-OKVQA: picks the multiple-choice option nearest the generated answer', async () => {
+    const p = fidParams.parse({});
+    const base = await readerFid.run({ sample: sample('what color is the cup?'), passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    const choices = ['purple elephant', base.answer.toUpperCase(), 'xyz'];
+    const mc = await readerFid.run({ sample: { ...sample('what color is the cup?'), choices }, passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    expect(mc.multipleChoice).toBe(choices[1]);
+    const other = await readerFid.run({ sample: { ...sample('what color is the cup?'), choices: ['purple elephant', 'xyz'] }, passages: PASSAGES, regions: undefined, tags: undefined }, p, ctx);
+    expect(['purple elephant', 'xyz']).toContain(other.multipleChoice);
+    expect(notes.multipleChoice).toMatch(/nearest choice/);
+  });
+
   it('micro-batches concurrent questions into one call, with the same results as alone', async () => {
     const local = makeCtx(tiny);
     const p = fidParams.parse({ batchSize: 4, batchWindowMs: 50 });
@@ -130,6 +141,19 @@ describe('reader.fid on the tiny T5', () => {
     expect(r.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((r[0] as PromiseFulfilledResult<number>).value).toBe(2);
     expect(b.sizes).toEqual([3]);
+  });
+
+  it('a decoder without cross-attention outputs gives no attribution, and says why', async () => {
+    const reader = await loadT5Reader(ctx, readerSource(ctx));
+    const { crossAttention: _ca, ...plain } = reader;
+    const q = [{ question: 'what sport is this?', passages: PASSAGES.map((x) => x.text) }];
+    const [a] = await fidGenerate(plain, q, FID_KAT);
+    const [b] = await fidGenerate(reader, q, FID_KAT);
+    expect(a!.attribution).toBeUndefined();
+    expect(a!.attributionMissing).toMatch(/exposes no cross-attention outputs/);
+    expect(a!.tokens).toEqual(b!.tokens);
+    const [off] = await fidGenerate(reader, q, { ...FID_KAT, attribution: false });
+    expect(off!.attributionMissing).toBe('attribution off');
   });
 
   it('beam search: one beam is greedy; more beams return a sequence of at most maxLength - 1 tokens', async () => {

@@ -72,5 +72,9 @@ describe('regions.windows mode kat (KAT multi-crop)', () => {
     expect(notes.katLayout).toEqual({ resized: { width: 576, height: 384 }, padX: 32, padY: 64 });
     for (const r of regions) expect(dot(r.embedding!, r.embedding!)).toBeCloseTo(1, 5);
     expect(dot(regions[0]!.embedding!, regions[11]!.embedding!)).toBeLessThan(0.9999);
+    // the same crops through the CLIP processor (sharp) instead of KAT's PIL/torch arithmetic: close, not identical
+    const viaProcessor = await regionsWindows.run({ sample }, regionsWindows.params.parse({ mode: 'kat', embed: true, katPixels: 'processor' }), ctx);
+    expect(viaProcessor.map((r) => r.box)).toEqual(regions.map((r) => r.box));
+    for (const [i, r] of viaProcessor.entries()) expect(dot(r.embedding!, regions[i]!.embedding!)).toBeGreaterThan(0.9);
   });
 });

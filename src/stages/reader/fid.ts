@@ -13,6 +13,7 @@ import type { Passage, Prediction, Region, Tag } from '../../core/artifacts.js';
 import type { StageContext } from '../../core/context.js';
 import { hashValue } from '../../core/hash.js';
 import { defineStage } from '../../core/stage.js';
+import { nearestChoice } from '../../eval/predictions.js';
 import { MicroBatcher } from '../../reader/batcher.js';
 import { fidGenerate, FID_KAT, type FidAnswer, type FidOptions, type FidQuestion } from '../../reader/fid.js';
 import { loadT5Reader, readerFingerprint, readerSource, type T5Reader } from '../../reader/t5.js';
@@ -127,6 +128,14 @@ export function planRegions(
   };
 }
 
+/** A-OKVQA multiple choice: the choice equal to the generated answer (any case), else the nearest by word overlap. */
+export function withChoice(pred: Prediction, choices: readonly string[] | undefined, ctx: Pick<StageContext, 'note'>): void {
+  if (!choices?.length) return;
+  const exact = choices.find((c) => c.toLowerCase() === pred.answer.toLowerCase());
+  pred.multipleChoice = exact ?? nearestChoice(pred.answer, choices)!;
+  if (exact === undefined) ctx.note('multipleChoice', 'the answer is not a choice: nearest choice by word overlap');
+}
+
 interface BatchItem {
   q: FidQuestion;
 }
@@ -165,6 +174,7 @@ export const readerFid = defineStage({
     const a = await batcher.submit({ q });
 
     const pred: Prediction = { answer: a.text, score: Math.exp(a.logprob), logprob: a.logprob, method: 'fid' };
+    withChoice(pred, sample.choices, ctx);
     if (a.attribution) {
       // aligned with the passages input (all of them: those beyond maxPassages were not read and score 0)
       pred.attribution = passages.map((_, i) => (i < used.length ? a.attribution![i]! : 0));
@@ -179,6 +189,7 @@ export const readerFid = defineStage({
       crossAttentionLength: a.crossLength,
       fusedLength: a.fusedLength,
       batchQuestions: a.batchQuestions,
+      batchEncodedPassages: a.batchEncodedPassages,
     });
     ctx.note('regions', plan.note);
     ctx.note('visualTokens', a.visualTokens);

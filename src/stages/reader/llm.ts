@@ -9,7 +9,7 @@ import { defineStage } from '../../core/stage.js';
 import { processAnswer, scoreTokens } from '../../llm/pica.js';
 import { completeCached, llmFingerprint } from '../../llm/service.js';
 import { loadTemplate, renderTemplate } from '../../llm/template.js';
-import { imageSizeOf, regionPassage } from './fid.js';
+import { imageSizeOf, regionPassage, withChoice } from './fid.js';
 
 export const readerLlm = defineStage({
   id: 'reader.llm',
@@ -54,6 +54,7 @@ export const readerLlm = defineStage({
     const logprob = scoreTokens(response.tokens);
     ctx.note('prompt', { prompt, completion: response.text, logprob, cached, passages: texts.length });
     const pred: Prediction = { answer: processAnswer(response.text.trim()), method: 'llm' };
+    withChoice(pred, sample.choices, ctx);
     if (logprob !== null) {
       pred.logprob = logprob;
       pred.score = Math.exp(logprob);

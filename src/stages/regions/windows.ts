@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
-import { clipFingerprint, clipSource, embedImages } from '../../models/clip.js';
+import { clipFingerprint, clipPixelConfig, clipSource, embedImages, embedPixelValues } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
 import { slidingWindows } from './geometry.js';
 import { KAT_CROPS, katCropLayout, katCrops } from './kat-crops.js';
+import { katCropPixels } from './kat-pixels.js';
 
 const params = z.object({
   /** `grid`: the `windows` specs (+ whole image); `kat`: KAT's multi-crop (short side 384, 256 windows, stride 128). */
@@ -23,6 +24,12 @@ const params = z.object({
   kat: z
     .object({ short: z.number().int().positive(), kernel: z.number().int().positive(), stride: z.number().int().positive() })
     .default(KAT_CROPS),
+  /**
+   * KAT mode pixels: `kat` = KAT's own arithmetic (Pillow bicubic resize, zero pad, torch bicubic resize to the model's
+   * side, normalise; ./kat-pixels.ts) fed straight to the vision tower; `processor` = the padded 256² crops through the
+   * CLIP image processor (sharp bicubic), as the other region stages embed.
+   */
+  katPixels: z.enum(['kat', 'processor']).default('kat'),
   /** Compute each window's CLIP embedding (KAT retrieves knowledge with them). */
   embed: z.boolean().default(false),
   /** CLIP model override (hub id or directory); default: the `clip` role. */
@@ -46,10 +53,17 @@ export const regionsWindows = defineStage({
       ctx.note('windows', regions.length);
       ctx.note('katLayout', { resized: layout.resized, padX: layout.padX, padY: layout.padY });
       if (!p.embed) return regions;
-      const crops = await katCrops(img.image, layout, p.kat);
-      const geo = `kat${p.kat.short}/${p.kat.kernel}/${p.kat.stride}`;
+      const geo = `kat${p.kat.short}/${p.kat.kernel}/${p.kat.stride}/${p.katPixels}`;
       const keys = layout.windows.map(({ x, y }) => `${img.hash}:${geo}:${x},${y}`);
-      const vecs = await embedImages(crops, ctx, p.model ? { model: p.model, keys } : { keys });
+      const opts = p.model ? { model: p.model, keys } : { keys };
+      let vecs: number[][];
+      if (p.katPixels === 'kat') {
+        const cfg = await clipPixelConfig(ctx, p.model);
+        const rgb = img.image.channels === 3 ? img.image : img.image.rgb();
+        vecs = await embedPixelValues(katCropPixels(rgb.data, rgb.width, rgb.height, layout, p.kat, cfg), cfg.size, ctx, opts);
+      } else {
+        vecs = await embedImages(await katCrops(img.image, layout, p.kat), ctx, opts);
+      }
       const id = clipSource(ctx, p.model).id;
       return regions.map((r, i) => ({ ...r, embedding: vecs[i]!, embeddingModel: id }));
     }
