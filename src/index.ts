@@ -36,3 +36,8 @@ export { loadOkvqa } from './data/okvqa.js';
 export { loadAokvqa } from './data/aokvqa.js';
 export { loadCaptions, loadTags } from './data/captions.js';
 export { loadDataFile, loadSamples } from './data/data-file.js';
+export { writeReport, reportHtml } from './report/report.js';
+export type { ReportOptions, ReportResult } from './report/report.js';
+export { buildReport } from './report/model.js';
+export type { ReportData, ReportQuestion } from './report/model.js';
+export { readRunFiles } from './report/run-files.js';

@@ -71,6 +71,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     commands: [{ name: 'ask', term: 'ask [options] <image> <question>', description: 'answer one question about any image file, or - for stdin (no dataset or COCO id needed); prints the answer and the knowledge used' }],
     load: () => import('./commands/ask.js'),
   },
+  {
+    commands: [{ name: 'report', term: 'report [options] <run>', description: 'write one self-contained HTML report of a run folder (accuracy by category, stage costs, every question)' }],
+    load: () => import('./commands/report.js'),
+  },
+  {
+    commands: [{ name: 'serve', term: 'serve [options]', description: 'HTTP server: a page to ask about an image, and POST /api/answer (multipart image + question, or JSON with an allowed image path)' }],
+    load: () => import('./commands/serve.js'),
+  },
+  {
+    commands: [{ name: 'cache', term: 'cache', description: 'replay bundles: export the cache entries a run used; import them elsewhere' }],
+    load: () => import('./commands/cache.js'),
+  },
 ];
 
 /** The command an argument list asks for (`okvqa [--debug] <command> …`, `okvqa help <command>`), if any. */

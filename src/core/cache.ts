@@ -91,6 +91,7 @@ export class Cache {
   private readonly db: Database.Database | undefined;
   private readonly getStmt: Database.Statement<[string], { value: string }> | undefined;
   private readonly putStmt: Database.Statement<[string, string, string, number]> | undefined;
+  private rawStmt: Database.Statement<[string], { key: string; label: string; value: string; created: number }> | undefined;
 
   constructor(
     readonly path: string,
@@ -132,6 +133,45 @@ export class Cache {
   /** Key for a description of the work (stage id, version, params, fingerprints, input hashes…). */
   static key(parts: unknown): string {
     return hashValue(parts);
+  }
+
+  /**
+   * A view of this cache that reports every key looked up (hit, computed, or shared with a concurrent request) to
+   * `onKey`; storage, statistics and in-flight sharing stay those of this cache. The runner gives each question one, so
+   * the trace records the entries a question used (what `okvqa cache export` bundles).
+   */
+  recording(onKey: (key: string) => void): Cache {
+    const base = this;
+    const view = Object.create(this) as Cache;
+    view.get = <T>(key: string): T | undefined => {
+      onKey(key);
+      return base.get<T>(key);
+    };
+    view.getOrCompute = <T>(key: string, label: string, compute: () => Promise<T>, attached?: unknown): Promise<CacheResult<T>> => {
+      onKey(key);
+      return base.getOrCompute(key, label, compute, attached);
+    };
+    return view;
+  }
+
+  /** The stored row of a key as text (the value exactly as written), for export. */
+  entry(key: string): { key: string; label: string; value: string; created: number } | undefined {
+    if (!this.db) return undefined;
+    this.rawStmt ??= this.db.prepare('SELECT key, label, value, created FROM entries WHERE key = ?');
+    return this.rawStmt.get(key);
+  }
+
+  /** Store a row as exported by `entry` (import of a replay bundle). Only in rw mode. */
+  putEntry(e: { key: string; label: string; value: string; created: number }): void {
+    if (this.mode !== 'rw' || !this.putStmt) throw new Error(`cache ${this.path} is not writable (mode ${this.mode})`);
+    this.putStmt.run(e.key, e.label, e.value, e.created);
+    this.stats.writes++;
+  }
+
+  /** Run `fn` in one SQLite transaction (bulk import). */
+  transaction(fn: () => void): void {
+    if (!this.db) throw new Error(`cache ${this.path} is not open`);
+    this.db.transaction(fn)();
   }
 
   get<T>(key: string): T | undefined {

@@ -31,6 +31,8 @@ export interface SampleResult {
   nodes: Record<string, NodeTrace>;
   usage: Usage;
   ms: number;
+  /** Cache entries the question used (node outputs and LLM calls), for replay bundles. */
+  cacheKeys?: string[];
 }
 
 /** What the question that computes a node's work attaches to it for the questions that share that work. */
@@ -91,6 +93,8 @@ export class PipelineExecutor {
     const values = new Map<string, Promise<unknown>>();
     values.set(SAMPLE_NODE, Promise.resolve(publicSample(sample)));
     let firstError: SampleResult['error'];
+    const cacheKeys = new Set<string>();
+    const cache = this.ctx.cache.recording((k) => cacheKeys.add(k));
 
     const runNode = async (node: CompiledNode): Promise<unknown> => {
       const inputs: Record<string, unknown> = {};
@@ -108,6 +112,7 @@ export class PipelineExecutor {
       let shared = false;
       const stageCtx: StageContext = {
         ...this.ctx,
+        cache,
         questionId: sample.questionId,
         node: node.name,
         note: (k, v) => {
@@ -132,7 +137,7 @@ export class PipelineExecutor {
         else {
           const key = await this.nodeKey(node, inputs);
           const label = `${node.stage.id} (node ${node.name}, question ${sample.questionId})`;
-          const r = await this.ctx.cache.getOrCompute(key, label, compute, { notes, usage: nodeUsage } satisfies SharedWork);
+          const r = await cache.getOrCompute(key, label, compute, { notes, usage: nodeUsage } satisfies SharedWork);
           output = r.value;
           cached = r.hit;
           if (r.shared && r.attached) {
@@ -176,6 +181,7 @@ export class PipelineExecutor {
     const result: SampleResult = { questionId: sample.questionId, ok: prediction !== undefined && !firstError, nodes, usage, ms: round(performance.now() - started) };
     if (prediction !== undefined) result.prediction = prediction;
     if (firstError) result.error = firstError;
+    if (cacheKeys.size) result.cacheKeys = [...cacheKeys];
     return result;
   }
 
