@@ -100,6 +100,8 @@ export function checkModel(ctx: CheckContext, role: string, explicitId: string |
 
 /** The LLM is configured: a backend and model are chosen, an API server has what it needs, an embedded model resolves. */
 export function checkLlm(ctx: CheckContext): CheckFinding[] {
+  // A replay answers every call from the cache (a miss is an error naming the call): no server, key or model needed.
+  if (ctx.config.cache.mode === 'replay') return [];
   let id: ReturnType<typeof resolveLlmIdentity>;
   try {
     id = resolveLlmIdentity(ctx.config);

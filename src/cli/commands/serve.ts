@@ -55,7 +55,7 @@ export function register(program: Command): void {
     const answerer = createAnswerer({
       pipeline: opts.pipeline,
       sets,
-      configFile: readConfigFile(opts.config),
+      configFile: readConfigFile(opts.config).value,
       ...(opts.data !== undefined ? { data: opts.data } : {}),
       log: { debug: () => {}, info: log, warn: (m) => log(`warning: ${m}`) },
     });
