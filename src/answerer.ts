@@ -7,14 +7,12 @@ import { buildAnswerResult, inputFailure, type AnswerResult } from './answer/res
 import type { Sample } from './core/artifacts.js';
 import { errorMessage } from './core/errors.js';
 import { runBatch, type BatchEvaluator, type BatchOptions, type BatchSummary } from './core/batch.js';
-import { Cache } from './core/cache.js';
-import { cachePath, resolveConfig, type Config, type ConfigInput } from './core/config.js';
-import { silentLogger, type Logger, type RunContext } from './core/context.js';
+import { resolveConfig, type ConfigInput } from './core/config.js';
+import type { Logger, RunContext } from './core/context.js';
 import { compilePipeline, type CompiledPipeline } from './core/graph.js';
 import { packagePaths, type PackagePaths } from './core/paths.js';
 import { applyNodeSets, loadPipelineSpec } from './core/pipeline-spec.js';
 import type { StageRegistry } from './core/registry.js';
-import { Resources } from './core/resources.js';
 import { PipelineExecutor } from './core/runner.js';
 import { preflight, type PreflightReport } from './core/preflight.js';
 import { loadDataFile } from './data/data-file.js';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Passage, Prediction, Region, Tag } from '../../core/artifacts.js';
 import type { StageContext } from '../../core/context.js';
 import { hashValue } from '../../core/hash.js';
-import { defineStage } from '../../core/stage.js';
+import { defineStage, type InputSpecs } from '../../core/stage.js';
 import { nearestChoice } from '../../eval/predictions.js';
 import { MicroBatcher } from '../../reader/batcher.js';
 import { fidGenerate, FID_KAT, type FidAnswer, type FidOptions, type FidQuestion } from '../../reader/fid.js';
@@ -150,17 +150,20 @@ function batcherFor(ctx: StageContext, reader: T5Reader, p: FidParams): Promise<
   }));
 }
 
+/** What every reader reads: the question, its passages, and (REVIVE) the regions with their tags. */
+export const READER_INPUTS = {
+  sample: { kind: 'sample' },
+  passages: { kind: 'passages' },
+  regions: { kind: 'regions', optional: true },
+  tags: { kind: 'tags', optional: true },
+} as const satisfies InputSpecs;
+
 export const readerFid = defineStage({
   id: 'reader.fid',
   version: '1',
   description:
     'Fusion-in-Decoder reader (FiD / KAT) on a T5 ONNX checkpoint: passages read as "question: {q} {passage}", encoded apart, fused, decoded; FiD passage attribution; REVIVE visual tokens',
-  inputs: {
-    sample: { kind: 'sample' },
-    passages: { kind: 'passages' },
-    regions: { kind: 'regions', optional: true },
-    tags: { kind: 'tags', optional: true },
-  },
+  inputs: READER_INPUTS,
   output: 'answer',
   params: fidParams,
   fingerprint: (p, ctx) => readerFingerprint(ctx, p.model),

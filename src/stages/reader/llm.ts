@@ -9,18 +9,13 @@ import { defineStage } from '../../core/stage.js';
 import { processAnswer, scoreTokens } from '../../llm/pica.js';
 import { completeCached, llmFingerprint } from '../../llm/service.js';
 import { loadTemplate, renderTemplate } from '../../llm/template.js';
-import { imageSizeOf, regionPassage, withChoice } from './fid.js';
+import { imageSizeOf, READER_INPUTS, regionPassage, withChoice } from './fid.js';
 
 export const readerLlm = defineStage({
   id: 'reader.llm',
   version: '1',
   description: 'LLM reader: the passages (and regions as text) in one prompt, the completion is the answer',
-  inputs: {
-    sample: { kind: 'sample' },
-    passages: { kind: 'passages' },
-    regions: { kind: 'regions', optional: true },
-    tags: { kind: 'tags', optional: true },
-  },
+  inputs: READER_INPUTS,
   output: 'answer',
   params: z.strictObject({
     template: z.string().default('reader'),
