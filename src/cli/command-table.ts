@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/check.js'),
   },
   {
-    commands: [{ name: 'eval', term: 'eval [options]', description: 'score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA)' }],
+    commands: [{ name: 'eval', term: 'eval [options]', description: 'score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA) and place them among published results' }],
     load: () => import('./commands/eval.js'),
   },
   {
