@@ -113,4 +113,18 @@ describe('pre-flight', () => {
     expect(r.code).toBe(2);
     expect(r.stderr + r.stdout).toMatch(/0 of 12 questions are in .*candidates\.json/);
   });
+
+  it('no example pool: exit 2 naming data.json "examples"', async () => {
+    const d = json(join(FIX, 'data.json'));
+    const abs = (x: string) => join(FIX, x);
+    writeFileSync(join(tmp, 'no-pool.json'), JSON.stringify({
+      dataset: 'okvqa',
+      questions: abs(d.questions),
+      annotations: abs(d.annotations),
+      prophet: { candidates: abs(d.prophet.candidates), examples: abs(d.prophet.examples), captions: abs(d.prophet.captions) },
+    }));
+    const r = await run(join(tmp, 'no-pool.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(/no example pool/);
+  });
 });

@@ -80,6 +80,14 @@ export const examplesProphet = defineStage({
       p.shuffle === 'prophet' ? fileIdentity(ctx.data.questions) : '',
     ].join('|'),
   check: async (p, ctx) => [
+    ...(ctx.data.prophet?.pool || ctx.data.examples
+      ? []
+      : [{
+          severity: 'error' as const,
+          key: 'examples',
+          message: "no example pool: Prophet's examples are training questions, whose texts and answers come from data.json \"examples\"",
+          fix: 'add "examples": {"questions", "annotations"} (the training split) to data.json, or "prophet": {"pool": [...]}',
+        }]),
     ...(await checkProphetFile(ctx, 'examples', p.file, ctx.samples.map((s) => s.questionId), p.required)),
     ...(await checkProphetFile(ctx, 'candidates', p.candidates, [], p.exampleCandidates === 'released')),
     ...(await checkProphetFile(ctx, 'captions', p.captions, [], p.required)),
