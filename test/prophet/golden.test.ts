@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { okvqaIn } from '../helpers/cli-inprocess.js';
 import { completionReply, TestLlmServer } from '../llm/server.js';
 import { prepAns, pyFormat2 } from '../../src/llm/prophet.js';
+import { loadDataFile, loadSamples } from '../../src/data/data-file.js';
+import { examplesProphet } from '../../src/stages/examples/prophet.js';
+import { makeCtx } from '../llm/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 interface Golden {
@@ -101,6 +104,16 @@ function goldenSuite(name: string, FIX: string): void {
       const methods = trace().map((l) => l.nodes.answer.output.method);
       expect(methods).toContain('top-candidate'); // the question whose completions are all empty
       expect(methods).toContain('vote');
+    });
+
+    it('a question answered alone (a --limit run, the library) gets the order it has in the full run', async () => {
+      const data = loadDataFile(join(FIX, 'data.json'));
+      const samples = loadSamples(data);
+      const full = new Map(trace().map((l) => [l.questionId, (l.nodes.examples.output as { questionId: string }[]).map((e) => e.questionId)]));
+      for (const s of [samples[samples.length - 1]!, samples[3]!]) {
+        const alone = await examplesProphet.run({ sample: s, fallback: undefined }, examplesProphet.params.parse({}), makeCtx({ data, questionId: s.questionId }));
+        expect(alone.map((e) => e.questionId)).toEqual(full.get(s.questionId));
+      }
     });
 
     it('prep_ans and the 2-decimal confidence format match Prophet / Python', () => {
