@@ -50,6 +50,8 @@ export interface Example {
   answers: string[];
   context: string;
   similarity?: number;
+  /** The example's own answer candidates, best first (Prophet shows them with the example). */
+  candidates?: { answer: string; score: number }[];
 }
 
 /** One LLM prompt and what came back: what a trace must record to reproduce a run. */

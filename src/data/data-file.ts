@@ -27,6 +27,15 @@ const katSchema = z.strictObject({
   questions: z.string().optional(),
 });
 
+/** Prophet's released answer heuristics (MILVLG/prophet assets/). */
+const prophetSchema = z.strictObject({
+  candidates: z.string().optional(),
+  examples: z.string().optional(),
+  captions: z.string().optional(),
+  /** Question files of the examples (default data.json "examples"); A-OKVQA test: train and val. */
+  pool: z.array(z.strictObject({ questions: z.string(), annotations: z.string().optional() })).optional(),
+});
+
 /** data.json: which files a run reads. Relative paths resolve against data.json's folder. */
 export const dataFileSchema = z.strictObject({
   dataset: z.enum(['okvqa', 'aokvqa']),
@@ -38,6 +47,7 @@ export const dataFileSchema = z.strictObject({
   knowledge: z.string().optional(),
   examples: examplesSchema.optional(),
   kat: katSchema.optional(),
+  prophet: prophetSchema.optional(),
 });
 export type DataFile = z.infer<typeof dataFileSchema>;
 
@@ -61,6 +71,22 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
     for (const k of ['entities', 'implicit', 'questions'] as const) {
       const v = abs(spec.kat[k]);
       if (v) out.kat[k] = v;
+    }
+  }
+  if (spec.prophet) {
+    const p = spec.prophet;
+    out.prophet = {};
+    for (const k of ['candidates', 'examples', 'captions'] as const) {
+      const v = abs(p[k]);
+      if (v) out.prophet[k] = v;
+    }
+    if (p.pool) {
+      out.prophet.pool = p.pool.map((f) => {
+        const e: { questions: string; annotations?: string } = { questions: abs(f.questions)! };
+        const a = abs(f.annotations);
+        if (a) e.annotations = a;
+        return e;
+      });
     }
   }
   return out;
