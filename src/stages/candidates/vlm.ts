@@ -1,0 +1,94 @@
+/**
+ * `candidates.vlm`: the top-k answers a vision-language model gives for the image and question, each with a confidence
+ * (`prompts/vlm-candidates.txt`: one `answer (confidence)` per line) — the candidate list Prophet's prompt takes.
+ *
+ * Confidences are the model's stated ones (clamped to [0, 1]; divided by their sum when it exceeds 1). A line without a
+ * number gets none; when no line has one, confidences fall back to rank (k, k−1, … normalised to sum 1) and the trace
+ * says so. Answers are cleaned as PICa cleans answers and deduplicated (the first, most likely, kept).
+ */
+import { z } from 'zod';
+import type { Candidate } from '../../core/artifacts.js';
+import { defineStage } from '../../core/stage.js';
+import { processAnswer } from '../../llm/pica.js';
+import { loadTemplate, renderTemplate } from '../../llm/template.js';
+import { completeVlmCached } from '../../llm/vlm.js';
+import { checkVlm } from '../vlm-check.js';
+import { captionSection, questionImage, vlmStageFingerprint } from '../vlm-prompt.js';
+
+const BULLET = /^\s*(?:[-*•]|\(?\d+[.):]|[a-z][.)])\s+/i;
+const CONF = /^(.*?)\s*(?:[([]\s*(?:confidence\s*[:=]?\s*)?(\d*\.?\d+)\s*(%?)\s*[)\]]|(?:\s*[:=]|\s+[-–—])\s*(\d*\.?\d+)\s*(%?))\s*$/i;
+
+/** Parse `answer (0.83)` lines (bullets, numbering, `answer: 0.83`, `answer - 83%` accepted). */
+export function parseCandidateLines(text: string): { answer: string; confidence?: number }[] {
+  const out: { answer: string; confidence?: number }[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(BULLET, '').trim();
+    if (!line) continue;
+    const m = CONF.exec(line);
+    if (m) {
+      const num = Number(m[2] ?? m[4]);
+      const pct = (m[3] ?? m[5]) === '%' || num > 1;
+      const answer = m[1]!.trim();
+      if (answer && Number.isFinite(num)) {
+        out.push({ answer, confidence: Math.min(1, Math.max(0, pct ? num / 100 : num)) });
+        continue;
+      }
+    }
+    out.push({ answer: line });
+  }
+  return out;
+}
+
+/** Cleaned, deduplicated, at most k candidates with confidences (stated, else by rank). */
+export function toCandidates(lines: readonly { answer: string; confidence?: number }[], k: number): { candidates: Candidate[]; confidence: 'stated' | 'rank' } {
+  const seen = new Set<string>();
+  const kept: { answer: string; confidence?: number }[] = [];
+  for (const l of lines) {
+    const answer = processAnswer(l.answer.replace(/^["']|["']$/g, '').trim());
+    if (!answer || seen.has(answer)) continue;
+    seen.add(answer);
+    kept.push({ answer, ...(l.confidence !== undefined ? { confidence: l.confidence } : {}) });
+    if (kept.length === k) break;
+  }
+  const stated = kept.some((c) => c.confidence !== undefined);
+  if (!stated) {
+    const total = (kept.length * (kept.length + 1)) / 2;
+    return { candidates: kept.map((c, i) => ({ answer: c.answer, score: (kept.length - i) / total, source: 'vlm' })), confidence: 'rank' };
+  }
+  const sum = kept.reduce((s, c) => s + (c.confidence ?? 0), 0);
+  const scale = sum > 1 ? 1 / sum : 1;
+  const candidates = kept.map((c) => ({ answer: c.answer, score: (c.confidence ?? 0) * scale, source: 'vlm' }));
+  // Most confident first (stable: the model's order among equals).
+  return { candidates: candidates.map((c, i) => ({ c, i })).sort((a, b) => b.c.score - a.c.score || a.i - b.i).map((x) => x.c), confidence: 'stated' };
+}
+
+export const candidatesVlm = defineStage({
+  id: 'candidates.vlm',
+  version: '1',
+  description: 'Top-k answer candidates with confidences from a vision-language model (e.g. for Prophet\'s prompt)',
+  inputs: { sample: { kind: 'sample' }, captions: { kind: 'captions', optional: true } },
+  output: 'candidates',
+  params: z.strictObject({
+    template: z.string().default('vlm-candidates'),
+    /** Candidates asked for and kept (Prophet: 10). */
+    k: z.number().int().positive().max(50).default(10),
+    maxTokens: z.number().int().positive().default(120),
+    temperature: z.number().min(0).default(0),
+  }),
+  fingerprint: (p, ctx) => vlmStageFingerprint(p.template, ctx),
+  check: (_p, ctx) => checkVlm(ctx),
+  async run({ sample, captions }, p, ctx): Promise<Candidate[]> {
+    const text = renderTemplate(loadTemplate(ctx.paths, p.template), { question: sample.question, k: p.k, caption: captionSection(captions) });
+    const { response, cached, image } = await completeVlmCached(ctx, {
+      imagePath: questionImage(sample, ctx),
+      text,
+      maxTokens: p.maxTokens,
+      temperature: p.temperature,
+      logprobs: false,
+    });
+    const { candidates, confidence } = toCandidates(parseCandidateLines(response.text), p.k);
+    ctx.note('prompt', { prompt: text, image, completion: response.text, cached, confidence });
+    if (!candidates.length) throw new Error(`the vision-language model ${response.model} listed no answer candidates`);
+    return candidates;
+  },
+});
