@@ -34,13 +34,14 @@ export function vlmLlmConfig(config: Config): Config {
   const baseURL = v.baseURL ?? l.baseURL;
   const apiKey = v.apiKey ?? l.apiKey;
   const backend = l.backend === 'batch' ? 'batch' : l.backend === 'local' ? 'local' : 'openai';
-  if (backend === 'local' || (!baseURL && !apiKey)) {
+  // A replay answers from the cache alone (a miss is an error naming the call): no server needed then.
+  if ((backend === 'local' || (!baseURL && !apiKey)) && config.cache.mode !== 'replay') {
     throw new Error(
       'vision-language stages need an OpenAI-compatible server (VLMs are API-served, never embedded): set vlm.baseURL or ' +
         'OPENAI_BASE_URL (vLLM, Ollama, LM Studio, llama.cpp), or OPENAI_API_KEY for OpenAI, and vlm.model / OKVQA_VLM_MODEL',
     );
   }
-  const llm: Config['llm'] = { ...l, backend, chat: true, model: v.model ?? l.model ?? DEFAULT_VLM_MODEL };
+  const llm: Config['llm'] = { ...l, backend: backend === 'local' ? 'openai' : backend, chat: true, model: v.model ?? l.model ?? DEFAULT_VLM_MODEL };
   if (baseURL) llm.baseURL = baseURL;
   if (apiKey) llm.apiKey = apiKey;
   return { ...config, llm };
