@@ -3,7 +3,7 @@
  * photo (checked against PIL), prompts as templated, cache and replay, image tokens in usage, Batch API lines with
  * images, and the pre-flight probe of a server that refuses images.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -13,6 +13,8 @@ import { Cache } from '../../src/core/cache.js';
 import type { ConfigInput } from '../../src/core/config.js';
 import { CacheMissError } from '../../src/core/errors.js';
 import type { CheckContext } from '../../src/core/stage.js';
+import { submitBatches } from '../../src/llm/batch.js';
+import { createOpenAISdk } from '../../src/llm/openai.js';
 import { batchCollect, batchSubmit } from '../../src/llm/prompt-and-batch.js';
 import { encodeImage } from '../../src/llm/image-part.js';
 import { candidatesVlm, parseCandidateLines, toCandidates } from '../../src/stages/candidates/vlm.js';
@@ -268,6 +270,25 @@ describe('Batch API and pre-flight', () => {
     const pred = await readerVlm.run({ sample: sample(), passages: undefined, candidates: undefined, captions: undefined }, reader(), ctxFor(config, again));
     again.close();
     expect(pred.answer).toBe('coffee');
+  });
+
+  it('batches are cut by size as well as by count: image lines never make an input file over the limit', async () => {
+    const cachePath = join(tmp, 'batch-size', 'cache.sqlite');
+    const config: ConfigInput = { llm: { backend: 'batch' }, cache: { path: cachePath } };
+    const cache = new Cache(cachePath, 'rw');
+    const photos = [COFFEE, ROCKET, join(ROOT, 'test/fixtures/images/astronaut.png')];
+    for (const p of photos) {
+      await expect(readerVlm.run({ sample: sample({ imagePath: p }), passages: undefined, candidates: undefined, captions: undefined }, reader(), ctxFor(config, cache))).rejects.toThrow(/queued/);
+    }
+    cache.close();
+    const dir = join(tmp, 'batch-size', 'llm-batches');
+    const sizes = readFileSync(join(dir, 'pending.jsonl'), 'utf8').trim().split('\n').map((l) => Buffer.byteLength(l) + 1);
+    expect(sizes).toHaveLength(3);
+    const sdk = createOpenAISdk({ baseURL: server.baseURL, apiKey: 'test', timeoutMs: 10_000, maxRetries: 0 });
+    // A limit that holds the first two lines but not the third: two batches, in order.
+    const created = await submitBatches(sdk, dir, { maxRequests: 50_000, maxBytes: sizes[0]! + sizes[1]! });
+    expect(created.map((b) => b.requests)).toEqual([2, 1]);
+    for (const b of created) expect(statSync(join(dir, `${b.id}.input.jsonl`)).size).toBeLessThanOrEqual(sizes[0]! + sizes[1]!);
   });
 
   it('a server that refuses images fails the pre-flight once, with its message, before any question', async () => {
