@@ -225,12 +225,15 @@ describe('caption.vlm and candidates.vlm', () => {
   });
 
   it('parses the forms models write; no numbers at all → confidences by rank; over 1 in total → normalised', () => {
-    expect(parseCandidateLines('* dog [80%]\n2) cat - 0.1\n7-11\nbird')).toEqual([
-      { answer: 'dog', confidence: 0.8 },
-      { answer: 'cat', confidence: 0.1 },
-      { answer: '7-11' },
-      { answer: 'bird' },
+    const text = '* dog [80%]\n2) cat - 0.1\n7-11\nbird';
+    const lines = parseCandidateLines(text);
+    expect(lines).toEqual([
+      { answer: 'dog', confidence: 0.8, span: [2, 5] },
+      { answer: 'cat', confidence: 0.1, span: [15, 18] },
+      { answer: '7-11', span: [25, 29] },
+      { answer: 'bird', span: [30, 34] },
     ]);
+    for (const l of lines) expect(text.slice(...l.span)).toBe(l.answer);
     expect(toCandidates(parseCandidateLines('dog\ncat\nbird'), 10)).toEqual({
       candidates: [{ answer: 'dog', score: 3 / 6, source: 'vlm' }, { answer: 'cat', score: 2 / 6, source: 'vlm' }, { answer: 'bird', score: 1 / 6, source: 'vlm' }],
       confidence: 'rank',
@@ -238,6 +241,33 @@ describe('caption.vlm and candidates.vlm', () => {
     const norm = toCandidates(parseCandidateLines('dog (0.9)\ncat (0.6)'), 10).candidates.map((c) => c.score);
     expect(norm[0]).toBeCloseTo(0.6, 12);
     expect(norm[1]).toBeCloseTo(0.4, 12);
+  });
+});
+
+describe('candidates.vlm confidence: logprob', () => {
+  it("each answer's confidence is exp(sum of its tokens' log-probabilities); without log-probabilities, the stated ones", async () => {
+    server.requests.length = 0;
+    const tokens = [
+      { token: 'Coff', logprob: -0.1 },
+      { token: 'ee', logprob: -0.2 },
+      { token: ' (0.9)\n', logprob: -0.01 },
+      { token: 'Tea', logprob: -1.5 },
+      { token: ' (0.1)', logprob: -0.3 },
+    ];
+    server.handler = (body) => completionReply(body, { text: tokens.map((t) => t.token).join(''), tokens: body.logprobs ? tokens : null });
+    const ctx = ctxFor();
+    const cands = await candidatesVlm.run({ sample: sample(), captions: undefined }, candidatesVlm.params.parse({ confidence: 'logprob' }), ctx);
+    expect(server.completionCalls[0]!.body.logprobs).toBe(true);
+    expect(cands.map((c) => c.answer)).toEqual(['coffee', 'tea']);
+    expect(cands[0]!.score).toBeCloseTo(Math.exp(-0.3), 12);
+    expect(cands[1]!.score).toBeCloseTo(Math.exp(-1.5), 12);
+    expect(ctx.notes.prompt).toMatchObject({ confidence: 'logprob' });
+
+    server.handler = (body) => completionReply(body, { text: 'Coffee (0.9)\nTea (0.1)', tokens: null });
+    const ctx2 = ctxFor({ vlm: { maxSide: 500 } });
+    const stated = await candidatesVlm.run({ sample: sample(), captions: undefined }, candidatesVlm.params.parse({ confidence: 'logprob' }), ctx2);
+    expect(stated.map((c) => c.score)).toEqual([0.9, 0.1]);
+    expect(ctx2.notes.prompt).toMatchObject({ confidence: 'stated (the server gave no log-probabilities)' });
   });
 });
 
