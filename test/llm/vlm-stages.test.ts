@@ -19,6 +19,8 @@ import { batchCollect, batchSubmit } from '../../src/llm/prompt-and-batch.js';
 import { encodeImage } from '../../src/llm/image-part.js';
 import { candidatesVlm, parseCandidateLines, toCandidates } from '../../src/stages/candidates/vlm.js';
 import { captionVlm } from '../../src/stages/caption/vlm.js';
+import { captionQuestionFile } from '../../src/stages/caption/question-file.js';
+import { loadSamples } from '../../src/data/data-file.js';
 import { readerVlm } from '../../src/stages/reader/vlm.js';
 import { checkVlm } from '../../src/stages/vlm-check.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
@@ -268,6 +270,26 @@ describe('candidates.vlm confidence: logprob', () => {
     const stated = await candidatesVlm.run({ sample: sample(), captions: undefined }, candidatesVlm.params.parse({ confidence: 'logprob' }), ctx2);
     expect(stated.map((c) => c.score)).toEqual([0.9, 0.1]);
     expect(ctx2.notes.prompt).toMatchObject({ confidence: 'stated (the server gave no log-probabilities)' });
+  });
+});
+
+describe('caption.question-file', () => {
+  const SHARED_OKVQA = join(ROOT, '..', 'shared', 'data', 'okvqa');
+  it("reads ../shared's InstructBLIP question-aware captions by question id; the pre-flight counts the questions covered", async () => {
+    const data = { dataset: 'okvqa' as const, questions: join(SHARED_OKVQA, 'OpenEnded_mscoco_val2014_questions.json'), questionCaptions: join(SHARED_OKVQA, 'instructblip_question_captions_val2014.json') };
+    const ctx = makeCtx({ data });
+    const caps = await captionQuestionFile.run({ sample: sample() }, captionQuestionFile.params.parse({}), ctx);
+    const expected = JSON.parse(readFileSync(data.questionCaptions, 'utf8'))['3397615'];
+    expect(caps).toEqual([{ text: expected, source: 'question-file' }]);
+    const samples = loadSamples({ ...data }).slice(0, 50);
+    expect(await captionQuestionFile.check!(captionQuestionFile.params.parse({}), { ...ctx, node: 'captions', samples })).toEqual([]);
+    const stranger = [...samples, sample({ questionId: '1' })];
+    const f = await captionQuestionFile.check!(captionQuestionFile.params.parse({}), { ...ctx, node: 'captions', samples: stranger });
+    expect(f).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/^50 of 51 questions have captions in .*instructblip_question_captions_val2014\.json; the other 1 questions will fail/) })]);
+    await expect(captionQuestionFile.run({ sample: sample({ questionId: '1' }) }, captionQuestionFile.params.parse({}), ctx)).rejects.toThrow(/no question-aware caption for question id 1/);
+    expect(await captionQuestionFile.run({ sample: sample({ questionId: '1' }) }, captionQuestionFile.params.parse({ required: false }), ctx)).toEqual([]);
+    const none = makeCtx({ data: { dataset: 'okvqa', questions: data.questions } });
+    expect((await captionQuestionFile.check!(captionQuestionFile.params.parse({}), { ...none, node: 'captions', samples }))[0]).toMatchObject({ severity: 'error', key: 'questionCaptions', message: 'no questionCaptions file is named', fix: expect.stringMatching(/"questionCaptions" in data.json/) });
   });
 });
 

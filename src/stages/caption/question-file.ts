@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { InputError } from '../../core/errors.js';
 import { defineStage } from '../../core/stage.js';
 import { loadCaptions } from '../../data/captions.js';
-import { checkTextMap } from '../checks.js';
+import { checkFile, checkTextMap } from '../checks.js';
 
 const HOW = 'name the question-aware captions file: "questionCaptions" in data.json, or the node\'s params.file';
 
@@ -24,15 +24,18 @@ export const captionQuestionFile = defineStage({
     required: z.boolean().default(true),
   }),
   cache: false,
-  check: (p, ctx) =>
-    checkTextMap(ctx, {
+  check: (p, ctx) => {
+    const missing = checkFile(p.file ? 'params.file' : 'questionCaptions', p.file ?? ctx.data.questionCaptions, HOW);
+    if (missing.length) return missing;
+    return checkTextMap(ctx, {
       kind: 'captions',
       path: p.file ?? ctx.data.questionCaptions,
       paramFile: !!p.file,
       key: 'question',
       required: p.required,
       load: (f) => loadCaptions(f, 'question-file'),
-    }),
+    });
+  },
   async run({ sample }, p, ctx) {
     const path = p.file ?? ctx.data.questionCaptions;
     if (!path) throw new InputError(`no question-aware captions file: ${HOW}`);
