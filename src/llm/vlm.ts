@@ -19,11 +19,6 @@ import type { ChatContentPart, LlmRequest } from './types.js';
 /** Model asked when neither vlm.model nor llm.model is set. */
 export const DEFAULT_VLM_MODEL = 'gpt-4o-mini';
 
-export interface VlmIdentity {
-  backend: 'openai' | 'batch';
-  model: string;
-}
-
 /**
  * The llm config section the VLM's client runs under: the vlm overrides applied, chat on. Throws when no server is
  * configured (a VLM is never embedded).
@@ -33,23 +28,19 @@ export function vlmLlmConfig(config: Config): Config {
   const v = config.vlm;
   const baseURL = v.baseURL ?? l.baseURL;
   const apiKey = v.apiKey ?? l.apiKey;
-  const backend = l.backend === 'batch' ? 'batch' : l.backend === 'local' ? 'local' : 'openai';
+  // The Batch API when the run queues for it, else a live server (llm.backend local runs only the text LLM embedded).
+  const backend = l.backend === 'batch' ? 'batch' : 'openai';
   // A replay answers from the cache alone (a miss is an error naming the call): no server needed then.
-  if ((backend === 'local' || (!baseURL && !apiKey)) && config.cache.mode !== 'replay') {
+  if (!baseURL && !apiKey && config.cache.mode !== 'replay') {
     throw new Error(
       'vision-language stages need an OpenAI-compatible server (VLMs are API-served, never embedded): set vlm.baseURL or ' +
         'OPENAI_BASE_URL (vLLM, Ollama, LM Studio, llama.cpp), or OPENAI_API_KEY for OpenAI, and vlm.model / OKVQA_VLM_MODEL',
     );
   }
-  const llm: Config['llm'] = { ...l, backend: backend === 'local' ? 'openai' : backend, chat: true, model: v.model ?? l.model ?? DEFAULT_VLM_MODEL };
+  const llm: Config['llm'] = { ...l, backend, chat: true, model: v.model ?? l.model ?? DEFAULT_VLM_MODEL };
   if (baseURL) llm.baseURL = baseURL;
   if (apiKey) llm.apiKey = apiKey;
   return { ...config, llm };
-}
-
-export function resolveVlmIdentity(config: Config): VlmIdentity {
-  const c = vlmLlmConfig(config);
-  return { backend: c.llm.backend === 'batch' ? 'batch' : 'openai', model: c.llm.model! };
 }
 
 /**

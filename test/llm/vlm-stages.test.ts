@@ -99,6 +99,15 @@ describe('image content parts', () => {
     expect(omitted!.body.messages[0].content[0]).toEqual({ type: 'image_url', image_url: { url: expect.stringMatching(/^data:image\/jpeg;base64,/) } });
   });
 
+  it('the VLM can have its own server: vlm.baseURL with the text LLM embedded (llm.backend local)', async () => {
+    server.requests.length = 0;
+    server.handler = (body) => completionReply(body, { text: 'coffee' });
+    const ctx = makeCtx({ config: { llm: { backend: 'local' }, vlm: { baseURL: server.baseURL, apiKey: 'k', model: 'own-vlm' } } });
+    const pred = await readerVlm.run({ sample: sample(), passages: undefined, candidates: undefined, captions: undefined }, reader(), ctx);
+    expect(pred.answer).toBe('coffee');
+    expect(server.completionCalls.map((c) => c.body.model)).toEqual(['own-vlm']);
+  });
+
   it('a missing image fails the question with the path named', async () => {
     await expect(readerVlm.run({ sample: sample({ imagePath: join(tmp, 'nope.png') }), passages: undefined, candidates: undefined, captions: undefined }, reader(), ctxFor())).rejects.toThrow(/nope\.png.*image file not found|image file not found.*nope\.png/);
   });
