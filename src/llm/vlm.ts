@@ -118,7 +118,7 @@ export function probeVlm(ctx: Pick<RunContext, 'config' | 'resources'>): Promise
     const o: ConstructorParameters<typeof OpenAIClient>[0] = { model: l.model!, timeoutMs: l.timeoutMs, maxRetries: l.maxRetries };
     if (l.baseURL) o.baseURL = l.baseURL;
     if (l.apiKey) o.apiKey = l.apiKey;
-    const req = buildVlmRequest(l.model!, await probeImage(), { text: 'Reply with one word: what colour is this image?', maxTokens: 1, temperature: 0, logprobs: false }, 'low');
+    const req = buildVlmRequest(l.model!, await probeImage(), { text: 'Reply with one word: what colour is this image?', maxTokens: 1, temperature: 0, logprobs: false }, config.vlm.detail === 'omit' ? 'omit' : 'low');
     try {
       await new OpenAIClient(o).complete(req);
       return undefined;
