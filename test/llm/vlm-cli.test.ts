@@ -139,6 +139,38 @@ describe('okvqa run / ask with a vision-language model', () => {
   }, 60_000);
 });
 
+describe('A-OKVQA with a vision-language model', () => {
+  it('okvqa run vlm lists the choices; predictions carry the direct answer and the multiple-choice pick, scored by the official metric', async () => {
+    const val = (JSON.parse(readFileSync(join(ROOT, '..', 'shared', 'data', 'aokvqa', 'aokvqa_v1p0_val.json'), 'utf8')) as { image_id: number; question_id: string; choices: string[]; correct_choice_idx: number }[]).slice(0, 2);
+    const dir = join(tmp, 'aok');
+    mkdirSync(join(dir, 'images'), { recursive: true });
+    writeFileSync(join(dir, 'val.json'), JSON.stringify(val));
+    val.forEach((q, i) => symlinkSync(PHOTOS[i]!, join(dir, 'images', `${String(q.image_id).padStart(12, '0')}.jpg`)));
+    writeFileSync(join(dir, 'data.json'), JSON.stringify({ dataset: 'aokvqa', questions: 'val.json', images: 'images' }));
+    const saved = server.handler;
+    // The scripted VLM picks the correct choice, written in capitals with a period.
+    server.handler = (body) => {
+      if (body.max_tokens === 1) return completionReply(body, { text: 'grey' });
+      const q = val.find((x) => textOf(body).includes(x.choices.map((c) => `- ${c}`).join('\n')))!;
+      return completionReply(body, { text: `${q.choices[q.correct_choice_idx]!.toUpperCase()}.`, tokens: null });
+    };
+    try {
+      const out = join(tmp, 'aok-run');
+      const r = await okvqa(['run', 'vlm', '--data', join(dir, 'data.json'), '--out', out, '--no-progress'], env('aok.sqlite'));
+      expect(r.stderr).toContain('vlm: 2 answered, 0 failed');
+      const preds = JSON.parse(readFileSync(join(out, 'predictions.json'), 'utf8'));
+      for (const q of val) {
+        const right = q.choices[q.correct_choice_idx]!;
+        expect(preds[q.question_id]).toEqual({ direct_answer: right.toLowerCase().replace(/[.,]/g, ''), multiple_choice: right });
+      }
+      const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+      expect(metrics).toMatchObject({ dataset: 'aokvqa', n: 2, multipleChoice: 100, nMultipleChoice: 2 });
+    } finally {
+      server.handler = saved;
+    }
+  }, 60_000);
+});
+
 describe('createAnswerer().answer() with vlm and vlm-kat on the bundled photos', () => {
   it('vlm answers each photo (path or Buffer) with its own answer', async () => {
     server.requests.length = 0;
