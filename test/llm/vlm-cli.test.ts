@@ -101,7 +101,12 @@ describe('okvqa run / ask with a vision-language model', () => {
     const again = await okvqa(['run', 'vlm', '--data', dataPath, '--out', join(tmp, 'run-vlm-2'), '--no-progress'], env('vlm.sqlite'));
     expect(again.code).toBe(0);
     expect(server.completionCalls).toHaveLength(5); // only the probe again
-  }, 60_000);
+    // Replay: no server configured at all (the model named, as it is part of the key), the same predictions, not one request.
+    const replayed = await okvqa(['run', 'vlm', '--data', dataPath, '--out', join(tmp, 'run-vlm-replay'), '--no-progress', '--cache', 'replay'], { OKVQA_CACHE_PATH: join(tmp, 'vlm.sqlite'), OKVQA_VLM_MODEL: 'test-vlm' });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(readFileSync(join(tmp, 'run-vlm-replay', 'predictions.json'), 'utf8')).toBe(readFileSync(join(out, 'predictions.json'), 'utf8'));
+    expect(server.completionCalls).toHaveLength(5);
+  }, 90_000);
 
   it('a server whose model takes no images: one pre-flight error naming it, exit 2, no question sent', async () => {
     server.requests.length = 0;
