@@ -124,6 +124,7 @@ export class PipelineExecutor {
             acc.cachedCalls += u.cachedCalls ?? 0;
             acc.promptTokens += u.promptTokens ?? 0;
             acc.completionTokens += u.completionTokens ?? 0;
+            if (u.imageTokens !== undefined) acc.imageTokens = (acc.imageTokens ?? 0) + u.imageTokens;
           }
         },
       };

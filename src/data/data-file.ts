@@ -43,6 +43,8 @@ export const dataFileSchema = z.strictObject({
   annotations: z.string().optional(),
   images: z.string().optional(),
   captions: z.string().optional(),
+  /** Question-aware captions keyed by question id (`{question_id: caption}`, e.g. InstructBLIP's / PromptCap's). */
+  questionCaptions: z.string().optional(),
   tags: z.string().optional(),
   knowledge: z.string().optional(),
   examples: examplesSchema.optional(),
@@ -54,7 +56,7 @@ export type DataFile = z.infer<typeof dataFileSchema>;
 export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(dir, p));
   const out: DataSources = { dataset: spec.dataset, dir, questions: abs(spec.questions)! };
-  for (const k of ['annotations', 'images', 'captions', 'tags', 'knowledge'] as const) {
+  for (const k of ['annotations', 'images', 'captions', 'questionCaptions', 'tags', 'knowledge'] as const) {
     const v = abs(spec[k]);
     if (v) out[k] = v;
   }

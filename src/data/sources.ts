@@ -37,6 +37,8 @@ export interface DataSources {
   annotations?: string;
   images?: string;
   captions?: string;
+  /** Question-aware captions keyed by question id (`{question_id: caption}`). */
+  questionCaptions?: string;
   tags?: string;
   knowledge?: string;
   examples?: ExampleSources;

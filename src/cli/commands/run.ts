@@ -102,7 +102,7 @@ export function register(program: Command): void {
         if (m.dataset === 'okvqa') lines.push(`accuracy: ${m.overall.toFixed(2)} over ${m.n} questions${m.partial ? ' (partial)' : ''}`);
         else lines.push(`direct answer: ${m.directAnswer?.toFixed(2) ?? '-'}  multiple choice: ${m.multipleChoice?.toFixed(2) ?? '-'}`);
       }
-      if (summary.usage.calls) lines.push(`LLM: ${summary.usage.calls} calls (${summary.usage.cachedCalls} cached), ${summary.usage.promptTokens} prompt + ${summary.usage.completionTokens} completion tokens`);
+      if (summary.usage.calls) lines.push(`LLM: ${summary.usage.calls} calls (${summary.usage.cachedCalls} cached), ${summary.usage.promptTokens} prompt + ${summary.usage.completionTokens} completion tokens${summary.usage.imageTokens ? ` (${summary.usage.imageTokens} image tokens among the prompt tokens)` : ''}`);
       lines.push(`wrote ${summary.outDir}/{predictions.json${summary.metrics ? ',metrics.json' : ''},trace.jsonl,manifest.json}`);
       process.stderr.write(lines.join('\n') + '\n');
       process.exitCode = runExitCode(summary);
