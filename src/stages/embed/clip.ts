@@ -18,7 +18,7 @@ export const embedClip = defineStage({
   id: 'embed.clip',
   version: '1',
   description: 'L2-normalised CLIP embedding (model projection) of the image or the question, cached per input',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'embedding',
   params,
   fingerprint: (p, ctx) => clipFingerprint(ctx, p.model),

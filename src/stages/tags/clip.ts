@@ -72,7 +72,7 @@ export const tagsClip = defineStage({
   id: 'tags.clip',
   version: '1',
   description: 'CLIP zero-shot tags over a vocabulary, top-P per region (or for the whole image)',
-  inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions', optional: true } },
+  inputs: { sample: { kind: 'sample', image: true }, regions: { kind: 'regions', optional: true } },
   output: 'tags',
   params,
   fingerprint: (p, ctx) => {
