@@ -6,7 +6,7 @@
  * A key is matched to an OK-VQA question by its image (`key.split('#')[0]`) and question text, whatever its suffix.
  */
 import { InputError } from '../core/errors.js';
-import { readPickle } from './pickle.js';
+import { pyStr, readPickle } from './pickle.js';
 
 export interface KatEntities {
   entities: { name: string; description: string }[];
@@ -26,9 +26,8 @@ function asDict(v: unknown, path: string, what: string): Record<string, unknown>
   return v as Record<string, unknown>;
 }
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : String(v);
-}
+/** Python's `str()` of a pickled value (KAT formats them with `str.format`): a `None` reads as `None`. */
+const str = pyStr;
 
 /** Image id → KAT's top entities and scores. */
 export function loadKatEntities(path: string): Map<number, KatEntities> {

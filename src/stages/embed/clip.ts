@@ -26,7 +26,7 @@ export const embedClip = defineStage({
   async run({ sample }, p, ctx) {
     const opts = p.model ? { model: p.model } : {};
     if (p.of === 'question') {
-      const [v] = await embedTexts([p.template.replaceAll('{}', sample.question)], ctx, opts);
+      const [v] = await embedTexts([p.template.replaceAll('{}', () => sample.question)], ctx, opts);
       return v!;
     }
     const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));

@@ -37,7 +37,7 @@ function vocabEmbeddings(ctx: Pick<RunContext, 'config' | 'paths' | 'resources' 
   return ctx.resources.get(`tags.clip:${vocabularyPath(ctx, p.vocabulary)}:${p.template}:${clipFingerprint(ctx, p.model)}`, async () => {
     const tags = await loadVocabulary(ctx, p.vocabulary);
     const vecs = await embedTexts(
-      tags.map((t) => p.template.replaceAll('{}', t)),
+      tags.map((t) => p.template.replaceAll('{}', () => t)),
       ctx,
       p.model ? { model: p.model } : {},
     );
