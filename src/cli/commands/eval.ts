@@ -1,6 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { InputError } from '../../core/errors.js';
+import { loadDataFile, loadSamples } from '../../data/data-file.js';
+import { katAnswersByQuestionId } from '../../data/kat-released.js';
+import type { DataSources } from '../../data/sources.js';
 import { scoreKatEmsFiles, scorePredictionFiles } from '../../eval/score-files.js';
 import { formatScore } from '../format.js';
+
+/**
+ * kat-ems's gold answers: KAT's `{split}.pkl` (img_answers, as KAT's evaluation scored against) when `--data` names it
+ * (`"kat": {"questions"}`), or when the run's manifest.json beside the predictions says its KAT-metric answers come from
+ * it (a `kat-released` run whose data.json named it); otherwise the annotation file's.
+ */
+function katGold(predictions: string, dataPath: string | undefined): { answers: Map<string, string[]>; file: string } | undefined {
+  let data: DataSources | undefined;
+  let file: string | undefined;
+  if (dataPath) {
+    data = loadDataFile(dataPath);
+    file = data.kat?.questions;
+  } else {
+    const manifest = join(dirname(predictions), 'manifest.json');
+    if (!existsSync(manifest)) return undefined;
+    let m: { data?: DataSources; katText?: { katEmsAnswers?: { from?: string; file?: string } } };
+    try {
+      m = JSON.parse(readFileSync(manifest, 'utf8')) as typeof m;
+    } catch {
+      return undefined;
+    }
+    if (m.katText?.katEmsAnswers?.from !== 'kat') return undefined;
+    data = m.data;
+    file = m.katText.katEmsAnswers.file;
+  }
+  if (!data || !file) return undefined;
+  if (!data.questions) throw new InputError('kat-ems: KAT\'s {split}.pkl is named, but no OK-VQA questions file to match its keys with ("questions")', dataPath ?? predictions);
+  return { answers: katAnswersByQuestionId(file, loadSamples({ ...data, annotations: undefined, images: undefined })).answers, file };
+}
 
 export function register(program: Command): void {
   program
@@ -13,14 +48,17 @@ export function register(program: Command): void {
     .option('--stem', 'OK-VQA v1.1-style stemming of predictions before matching (NOT the official metric; off by default)')
     .option('--metric <name>', "vqa (official, default) or kat-ems (KAT's okvqa_ems: SQuAD normalisation, min(matches/3, 1); OK-VQA)", 'vqa')
     .option('--answer-field <field>', 'kat-ems: compare with each answer\'s "answer" (default) or "raw_answer"', 'answer')
+    .option('--data <data.json>', "kat-ems: gold answers from KAT's {split}.pkl when this data.json names it (\"kat\": {\"questions\"}); default: the run's manifest.json beside --predictions")
     .option('--json', 'print the full result as JSON')
-    .action(async (opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean; metric: string; answerField: string }) => {
+    .action(async (opts: { annotations: string; predictions: string; questions?: string; dataset?: string; stem?: boolean; json?: boolean; metric: string; answerField: string; data?: string }) => {
       if (opts.metric !== 'vqa' && opts.metric !== 'kat-ems') throw new Error(`--metric must be vqa or kat-ems, got "${opts.metric}"`);
       if (opts.metric === 'kat-ems') {
         if (opts.answerField !== 'answer' && opts.answerField !== 'raw_answer') throw new Error(`--answer-field must be answer or raw_answer, got "${opts.answerField}"`);
         if (opts.stem) throw new Error('--stem applies to the vqa metric only');
-        const s = scoreKatEmsFiles(opts.annotations, opts.predictions, { answerField: opts.answerField });
-        process.stdout.write(opts.json ? JSON.stringify(s) + '\n' : `OK-VQA  questions: ${s.n}\nKAT okvqa_ems accuracy: ${s.overall.toFixed(2)}\n`);
+        const gold = katGold(opts.predictions, opts.data);
+        const s = scoreKatEmsFiles(opts.annotations, opts.predictions, { answerField: opts.answerField, ...(gold ? { gold } : {}) });
+        const from = s.answers?.from === 'kat' ? `KAT's ${s.answers.file}` : `${opts.annotations} ("${opts.answerField}")`;
+        process.stdout.write(opts.json ? JSON.stringify(s) + '\n' : `OK-VQA  questions: ${s.n}\ngold answers: ${from}\nKAT okvqa_ems accuracy: ${s.overall.toFixed(2)}\n`);
         return;
       }
       const stemAnswer = opts.stem ? (await import('../../eval/stem.js')).stemAnswer : undefined;
