@@ -48,6 +48,11 @@ export interface LoadedImage {
   height: number;
   /** How the bytes were decoded. */
   decode: DecodeMode;
+  /**
+   * `pil` mode, CMYK file: the CMYK bands as Pillow holds them (interleaved, 4 per pixel), for code that, as KAT,
+   * resizes before `convert('RGB')` (`image` is the converted RGB).
+   */
+  cmyk?: Uint8Array;
 }
 
 /** Read and decode one image file. Throws `ImageError` naming `path` on any problem. */
@@ -123,7 +128,9 @@ export async function decodeImage(
     if (channels !== 3) image = image.rgb();
   }
   const hash = sha256(bytes);
-  return { path, hash, image, width: info.width, height: info.height, decode };
+  const loaded: LoadedImage = { path, hash, image, width: info.width, height: info.height, decode };
+  if (cmyk) loaded.cmyk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return loaded;
 }
 
 export { MEMORY_IMAGE_PREFIX } from '../core/artifacts.js';

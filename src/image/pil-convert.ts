@@ -17,7 +17,7 @@ function muldiv255(a: number, b: number): number {
 const clip8 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
 
 /** Interleaved CMYK bytes (as a CMYK JPEG decodes, Adobe inversion undone) → interleaved RGB bytes, as Pillow's cmyk2rgb. */
-export function pilCmykToRgb(cmyk: Uint8Array, pixels: number): Uint8ClampedArray {
+export function pilCmykToRgb(cmyk: ArrayLike<number>, pixels: number): Uint8ClampedArray {
   const out = new Uint8ClampedArray(pixels * 3);
   for (let i = 0, o = 0, p = 0; p < pixels; p++, i += 4, o += 3) {
     const nk = 255 - cmyk[i + 3]!;

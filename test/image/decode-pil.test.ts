@@ -5,6 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../../src/image/load.js';
 import { pilCmykToRgb } from '../../src/image/pil-convert.js';
+import { resizeShorter } from '../../src/stages/regions/kat-crops.js';
+import { katResize } from '../../src/stages/regions/kat-pixels.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 
 // Pillow writes the files (an RGB JPEG with EXIF orientation 6 and a Display P3 ICC profile, a CMYK JPEG with the same
@@ -31,6 +33,9 @@ for f in ['orient6_icc.jpg', 'cmyk_icc.jpg', 'grey.jpg', 'grey.png', 'palette.pn
     im = Image.open(out + '/' + f)
     info[f] = {'mode': im.mode, 'size': im.size}
     open(out + '/' + f + '.rgb', 'wb').write(im.convert('RGB').tobytes())
+# Pillow resizing the CMYK image as opened, then converting (the order of KAT's Resize(384) and convert('RGB'))
+Image.open(out + '/cmyk_icc.jpg').resize((int(384 * 53 / 37), 384), Image.BICUBIC).convert('RGB').save(out + '/cmyk_resized.png')
+open(out + '/cmyk_resized.rgb', 'wb').write(Image.open(out + '/cmyk_resized.png').tobytes())
 print(json.dumps(info))
 `;
 
@@ -79,6 +84,19 @@ describe("decode: pil — Pillow's Image.open(path).convert('RGB')", () => {
     // CMYK through sharp's ICC conversion is not Pillow's formula either
     const cmyk = await readImage(join(tmp, 'cmyk_icc.jpg'));
     expect(Buffer.from(cmyk.image.data).equals(readFileSync(join(tmp, 'cmyk_icc.jpg.rgb')))).toBe(false);
+  });
+});
+
+describe("KAT's resize before convert('RGB') on a CMYK photo", () => {
+  it.skipIf(missing)(`katResize resizes the CMYK bands, then converts, as Pillow does ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+    const img = await readImage(join(tmp, 'cmyk_icc.jpg'), undefined, 'pil');
+    expect(img.cmyk).toBeDefined();
+    expect(resizeShorter(img.width, img.height, 384)).toEqual({ width: 550, height: 384 });
+    const ours = katResize(img.image.data, img.width, img.height, 550, 384, img.cmyk);
+    expect(Buffer.from(ours).equals(readFileSync(join(tmp, 'cmyk_resized.rgb')))).toBe(true);
+    // converting first gives other pixels: the order matters for CMYK
+    expect(Buffer.from(katResize(img.image.data, img.width, img.height, 550, 384)).equals(readFileSync(join(tmp, 'cmyk_resized.rgb')))).toBe(false);
+    expect((await readImage(join(tmp, 'orient6_icc.jpg'), undefined, 'pil')).cmyk).toBeUndefined();
   });
 });
 

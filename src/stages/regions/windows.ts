@@ -67,7 +67,7 @@ export const regionsWindows = defineStage({
       if (p.katPixels === 'kat') {
         const cfg = await clipPixelConfig(ctx, p.model);
         const rgb = img.image.channels === 3 ? img.image : img.image.rgb();
-        vecs = await embedPixelValues(katCropPixels(rgb.data, rgb.width, rgb.height, layout, p.kat, cfg), cfg.size, ctx, opts);
+        vecs = await embedPixelValues(katCropPixels(rgb.data, rgb.width, rgb.height, layout, p.kat, cfg, img.cmyk), cfg.size, ctx, opts);
       } else {
         vecs = await embedImages(await katCrops(img.image, layout, p.kat), ctx, opts);
       }
