@@ -65,6 +65,19 @@ describe("kat-released: the question text and kat-ems's gold answers from KAT's 
     }
   });
 
+  it.skipIf(missing)(`pre-flight: every question of the run has a key in the pkl ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+    const data = loadDataFile(withPkl);
+    const samples = loadSamples(data);
+    const check = (d = data, qs = samples) => questionKatReleased.check!(questionKatReleased.params.parse({}), { ...testContext({ data: d }), node: 'question', samples: qs });
+    expect(await check()).toEqual([]);
+    const stranger = { ...samples[0]!, questionId: 'x1', question: 'Is this a question KAT never saw?' };
+    const found = await check(data, [...samples, stranger]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', key: 'kat.questions' });
+    expect(found[0]!.message).toMatch(/^1 of 4 questions have no key/);
+    expect(await check({ ...data, kat: { ...data.kat, questions: join(tmp, 'nope.pkl') } })).toMatchObject([{ severity: 'error', message: /file not found/ }]);
+  });
+
   it.skipIf(missing)(`okvqa eval --metric kat-ems: gold answers from the pkl with --data or the run's manifest, else the annotations ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const run = join(tmp, 'run');
     (await import('node:fs')).mkdirSync(run, { recursive: true });

@@ -5,9 +5,10 @@
  * without it, the OK-VQA questions file's text, unchanged. The trace's notes say which (`questionFrom`).
  */
 import { z } from 'zod';
-import { InputError } from '../../core/errors.js';
+import { errorMessage, InputError } from '../../core/errors.js';
 import { defineStage } from '../../core/stage.js';
-import { katKeyOf, loadKatQuestions } from '../../data/kat-released.js';
+import { KatKeyIndex, katKeyOf, loadKatQuestions } from '../../data/kat-released.js';
+import { checkFile } from '../checks.js';
 
 export const questionKatReleased = defineStage({
   id: 'question.kat-released',
@@ -20,6 +21,29 @@ export const questionKatReleased = defineStage({
     questions: z.string().optional(),
   }),
   cache: false,
+  /** With `{split}.pkl` named: it exists, parses, and has a key for every question of the run. */
+  check(p, ctx) {
+    const qpath = p.questions ?? ctx.data.kat?.questions;
+    if (!qpath) return [];
+    const key = p.questions ? 'params.questions' : 'kat.questions';
+    const missing = checkFile(key, qpath, 'name KAT\'s {split}.pkl in data.json ("kat": {"questions": …})');
+    if (missing.length) return missing;
+    let keys: Map<string, string>;
+    try {
+      keys = new KatKeyIndex(loadKatQuestions(qpath).questions).pair(ctx.samples);
+    } catch (err) {
+      return [{ severity: 'error', key, message: `cannot read ${qpath}: ${errorMessage(err)}` }];
+    }
+    const without = ctx.samples.filter((s) => !keys.has(s.questionId));
+    return without.length
+      ? [{
+          severity: 'error',
+          key,
+          message: `${without.length} of ${ctx.samples.length} questions have no key in ${qpath} (first: ${without[0]!.questionId}, "${without[0]!.question}")`,
+          fix: 'name the {split}.pkl of the questions\' split (val2014.pkl for OK-VQA val)',
+        }]
+      : [];
+  },
   async run({ sample }, p, ctx) {
     const qpath = p.questions ?? ctx.data.kat?.questions;
     if (!qpath) {
