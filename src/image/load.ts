@@ -198,7 +198,9 @@ export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string
     if (!bytes) throw new ImageError('in-memory image is no longer held (its question finished)', path);
     return lru.get(key, () => decodeImage(bytes, path, DEFAULT_IMAGE_LIMITS, decode));
   }
-  return lru.get(key, () => readImage(path, DEFAULT_IMAGE_LIMITS, decode));
+  // a file replaced under the same path (a long-lived answerer, a re-encoded copy) is decoded again
+  const st = await stat(path).catch(() => undefined);
+  return lru.get(st ? `${key}:${st.size}:${st.mtimeMs}` : key, () => readImage(path, DEFAULT_IMAGE_LIMITS, decode));
 }
 
 /**

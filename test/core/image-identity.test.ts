@@ -80,6 +80,19 @@ describe("an image's cache identity is its content and decode mode, not only its
     expect(pil.nodes.windows!.cached).toBe(false);
   });
 
+  it('one executor (a long-lived answerer): a file replaced under the same path is read and decoded again', async () => {
+    const cache = new Cache(':memory:', 'rw');
+    const path = join(tmp, 'replaced.png');
+    copyFileSync(COFFEE, path);
+    const executor = new PipelineExecutor(pipeline({ use: 'regions.windows', params: { mode: 'kat' } }), testContext({ cache }));
+    const first = await executor.run(sample(path));
+    copyFileSync(ASTRONAUT, path);
+    const second = await executor.run(sample(path));
+    expect(second.nodes.windows!.cached).toBe(false);
+    expect(second.prediction!.answer).not.toBe(first.prediction!.answer);
+    expect((await executor.run(sample(path))).nodes.windows!.cached).toBe(true);
+  });
+
   it('a stage that never reads the pixels keeps the COCO id as the identity (no file read, caches portable)', async () => {
     const cache = new Cache(':memory:', 'rw');
     const run = (s: Sample) => new PipelineExecutor(pipeline({ use: 'regions.text-only' }), testContext({ cache })).run(s);
