@@ -6,7 +6,8 @@
  *   through an ICC profile, alpha dropped.
  * - `pil`: the pixels Pillow's `Image.open(path).convert('RGB')` gives (what KAT reads): no EXIF rotation, the ICC profile
  *   ignored (sharp's `ignoreIcc`), CMYK converted with Pillow's formula (./pil-convert.ts), L/P/LA/RGBA as Pillow
- *   converts them (grey replicated, palette looked up, alpha dropped).
+ *   converts them (grey replicated, palette looked up, alpha dropped), a 16-bit grey PNG clamped to 255 (Pillow's mode I),
+ *   16-bit RGB by its high byte (as both read it).
  */
 import { sha256 } from '../core/hash.js';
 import { readFile, stat } from 'node:fs/promises';
@@ -100,10 +101,15 @@ export async function decodeImage(
   let data: Buffer;
   let info: OutputInfo;
   const cmyk = decode === 'pil' && meta.space === 'cmyk';
+  // Pillow opens a 16-bit grey PNG as mode I (32-bit integers) and convert('RGB') clamps each value to 255, where
+  // libvips scales 16 bits down to 8
+  const grey16 = decode === 'pil' && meta.space === 'grey16' && meta.channels === 1;
   try {
     const opts = { failOn: 'warning', limitInputPixels: limits.maxPixels } as const;
     if (decode === 'sharp') {
       ({ data, info } = await sharp(bytes, opts).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true }));
+    } else if (grey16) {
+      ({ data, info } = await sharp(bytes, { ...opts, ignoreIcc: true }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true }));
     } else if (cmyk) {
       // the file's CMYK bytes as Pillow holds them (libvips undoes Adobe's inversion as Pillow's "CMYK;I" does)
       ({ data, info } = await sharp(bytes, { ...opts, ignoreIcc: true })
@@ -122,6 +128,11 @@ export async function decodeImage(
   if (cmyk) {
     if (info.channels !== 4) throw new ImageError(`CMYK image decoded to ${info.channels} channels, expected 4`, path);
     image = new RawImageClass(pilCmykToRgb(data, info.width * info.height), info.width, info.height, 3);
+  } else if (grey16) {
+    const values = new Uint16Array(data.buffer, data.byteOffset, data.byteLength >> 1);
+    const rgb = new Uint8ClampedArray(values.length * 3);
+    for (let i = 0; i < values.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = values[i]!; // clamps to 255
+    image = new RawImageClass(rgb, info.width, info.height, 3);
   } else {
     const channels = info.channels as 1 | 2 | 3 | 4;
     image = new RawImageClass(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, channels);

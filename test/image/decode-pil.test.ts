@@ -28,8 +28,9 @@ rgb.convert('L').save(out + '/grey.png')
 rgb.convert('P', palette=Image.ADAPTIVE, colors=50).save(out + '/palette.png')
 rgba = rgb.copy(); rgba.putalpha(Image.fromarray(((xs * 4) % 256).astype(np.uint8))); rgba.save(out + '/rgba.png')
 rgba.convert('LA').save(out + '/la.png')
+Image.fromarray(((xs * 997 + ys * 131) % 65536).astype(np.uint16)).save(out + '/grey16.png')
 info = {}
-for f in ['orient6_icc.jpg', 'cmyk_icc.jpg', 'grey.jpg', 'grey.png', 'palette.png', 'rgba.png', 'la.png']:
+for f in ['orient6_icc.jpg', 'cmyk_icc.jpg', 'grey.jpg', 'grey.png', 'palette.png', 'rgba.png', 'la.png', 'grey16.png']:
     im = Image.open(out + '/' + f)
     info[f] = {'mode': im.mode, 'size': im.size}
     open(out + '/' + f + '.rgb', 'wb').write(im.convert('RGB').tobytes())
@@ -57,7 +58,7 @@ describe("decode: pil — Pillow's Image.open(path).convert('RGB')", () => {
 
   it.skipIf(missing)(`equals Pillow's pixels and size for every mode ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     expect(Object.fromEntries(Object.entries(info).map(([f, i]) => [f, i.mode]))).toEqual({
-      'orient6_icc.jpg': 'RGB', 'cmyk_icc.jpg': 'CMYK', 'grey.jpg': 'L', 'grey.png': 'L', 'palette.png': 'P', 'rgba.png': 'RGBA', 'la.png': 'LA',
+      'orient6_icc.jpg': 'RGB', 'cmyk_icc.jpg': 'CMYK', 'grey.jpg': 'L', 'grey.png': 'L', 'palette.png': 'P', 'rgba.png': 'RGBA', 'la.png': 'LA', 'grey16.png': 'I',
     });
     for (const [f, { size }] of Object.entries(info)) {
       const img = await readImage(join(tmp, f), undefined, 'pil');
