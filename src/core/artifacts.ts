@@ -2,6 +2,9 @@
 
 export type DatasetName = 'okvqa' | 'aokvqa';
 
+/** Prefix of the image "path" of in-memory bytes (a Buffer given to the library): `memory:<sha256>`. */
+export const MEMORY_IMAGE_PREFIX = 'memory:';
+
 /** One question to answer. `answers` (ten raw answers) is present only when ground truth is known. */
 export interface Sample {
   dataset: DatasetName;

@@ -109,7 +109,12 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
 export function scoreKatEmsFiles(
   annotationsPath: string,
   predictionsPath: string,
-  opts: { answerField?: 'answer' | 'raw_answer'; only?: ReadonlySet<string> } = {},
+  opts: {
+    answerField?: 'answer' | 'raw_answer';
+    only?: ReadonlySet<string>;
+    /** Gold answers by question id (KAT's `{split}.pkl`) instead of the annotation file's, and that file's path. */
+    gold?: { answers: ReadonlyMap<string, readonly string[]>; file: string };
+  } = {},
 ): KatEmsScore {
   const preds = readJsonFile(predictionsPath);
   const annotationData = readJsonFile(annotationsPath);
@@ -122,5 +127,9 @@ export function scoreKatEmsFiles(
   });
   let annotations = checkVqaAnnotations(annotationData, annotationsPath);
   if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
-  return evaluateKatEms(annotations, preds as VqaPrediction[], opts.answerField ? { answerField: opts.answerField } : {});
+  const score = evaluateKatEms(annotations, preds as VqaPrediction[], {
+    ...(opts.answerField ? { answerField: opts.answerField } : {}),
+    ...(opts.gold ? { goldAnswers: opts.gold.answers } : {}),
+  });
+  return { ...score, answers: opts.gold ? { from: 'kat', file: opts.gold.file } : { from: 'annotations', file: annotationsPath } };
 }

@@ -1,4 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { InputError } from '../../core/errors.js';
+import type { DataSources } from '../../data/sources.js';
 import { scoreKatEmsFiles, scorePredictionFiles, hasStemmedAnswers } from '../../eval/score-files.js';
 import { formatScore } from '../format.js';
 
@@ -13,6 +17,39 @@ interface EvalOpts {
   answerField: string;
   answers?: string;
   leaderboard: string | boolean;
+  data?: string;
+}
+
+/**
+ * kat-ems's gold answers: KAT's `{split}.pkl` (img_answers, as KAT's evaluation scored against) when `--data` names it
+ * (`"kat": {"questions"}`), or when the run's manifest.json beside the predictions says its KAT-metric answers come from
+ * it (a `kat-released` run whose data.json named it); otherwise the annotation file's. The data loaders (zod, pickles)
+ * load only here, so plain `okvqa eval` stays light.
+ */
+async function katGold(predictions: string, dataPath: string | undefined): Promise<{ answers: Map<string, string[]>; file: string } | undefined> {
+  let data: DataSources | undefined;
+  let file: string | undefined;
+  const { loadDataFile, loadSamples } = await import('../../data/data-file.js');
+  if (dataPath) {
+    data = loadDataFile(dataPath);
+    file = data.kat?.questions;
+  } else {
+    const manifest = join(dirname(predictions), 'manifest.json');
+    if (!existsSync(manifest)) return undefined;
+    let m: { data?: DataSources; katText?: { katEmsAnswers?: { from?: string; file?: string } } };
+    try {
+      m = JSON.parse(readFileSync(manifest, 'utf8')) as typeof m;
+    } catch {
+      return undefined;
+    }
+    if (m.katText?.katEmsAnswers?.from !== 'kat') return undefined;
+    data = m.data;
+    file = m.katText.katEmsAnswers.file;
+  }
+  if (!data || !file) return undefined;
+  if (!data.questions) throw new InputError('kat-ems: KAT\'s {split}.pkl is named, but no OK-VQA questions file to match its keys with ("questions")', dataPath ?? predictions);
+  const { katAnswersByQuestionId } = await import('../../data/kat-released.js');
+  return { answers: katAnswersByQuestionId(file, loadSamples({ ...data, annotations: undefined, images: undefined })).answers, file };
 }
 
 export function register(program: Command): void {
@@ -27,6 +64,7 @@ export function register(program: Command): void {
     .option('--stem', 'OK-VQA v1.1-style stemming of predictions before matching (NOT the official metric; off by default)')
     .option('--metric <name>', "vqa (official, default) or kat-ems (KAT's okvqa_ems: SQuAD normalisation, min(matches/3, 1); OK-VQA)", 'vqa')
     .option('--answer-field <field>', 'kat-ems: compare with each answer\'s "answer" (default) or "raw_answer"', 'answer')
+    .option('--data <data.json>', "kat-ems: gold answers from KAT's {split}.pkl when this data.json names it (\"kat\": {\"questions\"}); default: the run's manifest.json beside --predictions")
     .option('--leaderboard <file>', 'published results to place the run among (default: the packaged eval/leaderboard.json)')
     .option('--no-leaderboard', 'do not place the run among published results')
     .option('--json', 'print the full result as JSON')
@@ -48,11 +86,13 @@ export function register(program: Command): void {
         if (opts.answerField !== 'answer' && opts.answerField !== 'raw_answer') throw new Error(`--answer-field must be answer or raw_answer, got "${opts.answerField}"`);
         if (opts.stem) throw new Error('--stem applies to the vqa metric only');
         if (answers) throw new Error('kat-ems: choose the answer version with --answer-field answer|raw_answer');
-        const s = scoreKatEmsFiles(opts.annotations, opts.predictions, { answerField: opts.answerField });
+        const gold = await katGold(opts.predictions, opts.data);
+        const s = scoreKatEmsFiles(opts.annotations, opts.predictions, { answerField: opts.answerField, ...(gold ? { gold } : {}) });
+        const from = s.answers?.from === 'kat' ? `KAT's ${s.answers.file}` : `${opts.annotations} ("${opts.answerField}")`;
         const { readVqaAnnotations } = await import('../../data/eval-files.js');
-        const stemmed = opts.answerField === 'answer' && hasStemmedAnswers(readVqaAnnotations(opts.annotations));
+        const stemmed = !gold && opts.answerField === 'answer' && hasStemmedAnswers(readVqaAnnotations(opts.annotations));
         const placements = place([{ benchmark: 'okvqa', accuracy: s.overall, metric: 'kat-ems', answers: stemmed ? 'stemmed' : 'raw', questions: s.n }]);
-        print(`OK-VQA  questions: ${s.n}\nKAT okvqa_ems accuracy: ${s.overall.toFixed(2)}`, s as unknown as Record<string, unknown>, placements);
+        print(`OK-VQA  questions: ${s.n}\ngold answers: ${from}\nKAT okvqa_ems accuracy: ${s.overall.toFixed(2)}`, s as unknown as Record<string, unknown>, placements);
         return;
       }
       const stemAnswer = opts.stem ? (await import('../../eval/stem.js')).stemAnswer : undefined;

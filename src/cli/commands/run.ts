@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CACHE_MODES, type CacheMode } from '../../core/config.js';
 import type { Logger } from '../../core/context.js';
 import { packagePaths } from '../../core/paths.js';
+import { katTextSources } from '../../stages/question/kat-released.js';
 import { manifestInfo } from '../manifest-info.js';
 import { ensureDir } from '../../core/ensure-dir.js';
 import { UsageError } from '../../core/errors.js';
@@ -83,7 +84,12 @@ export function register(program: Command): void {
         ctx,
         outDir,
         resume: !!opts.resume,
-        manifest: manifestInfo(config, paths, { data, argv: process.argv.slice(2), limit: limit ?? null }),
+        manifest: manifestInfo(config, paths, {
+          data,
+          argv: process.argv.slice(2),
+          limit: limit ?? null,
+          ...katTextSources(pipeline.nodes.map((n) => n.stage.id), data.kat),
+        }),
         onResult: (_r, p) => {
           if (bar) bar.update(p.done, { failed: p.failed });
           else if (opts.progress !== false && p.done - lastLogged >= Math.max(1, Math.floor(p.total / 10))) {
