@@ -64,6 +64,8 @@ kat = os.path.join(tmp, 'kat')
 os.makedirs(kat)
 torch.save({wrap(k): v for k, v in state.items()}, os.path.join(kat, 'pytorch_model.bin'))
 torch.save({'step': 1}, os.path.join(kat, 'optimizer.pth.tar'))
+# the same, saved from a DataParallel wrapper inside a training checkpoint: {'model': {'module.encoder.encoder…': …}}
+torch.save({'model': {'module.' + wrap(k): v for k, v in state.items()}, 'opt': {}}, os.path.join(tmp, 'dp.pth'))
 cfg302 = {'architectures': ['FiDT5'], 'model_type': 't5', 'vocab_size': 326, 'd_model': 32, 'd_kv': 8, 'd_ff': 64,
           'num_heads': 4, 'num_layers': 2, 'relative_attention_num_buckets': 8, 'dropout_rate': 0.1, 'layer_norm_epsilon': 1e-6,
           'initializer_factor': 1.0, 'is_encoder_decoder': True, 'pad_token_id': 0, 'eos_token_id': 1,
@@ -86,6 +88,12 @@ sys.path.insert(0, sys.argv[1])
 from okvqa_py.model import load_reader
 req = json.load(sys.stdin)
 out = {}
+# KAT's layout and a DataParallel-prefixed training checkpoint load to the same weights
+a, ia = load_reader(req['v10']['checkpoint'])
+b, ib = load_reader(req['dp']['checkpoint'], req['dp']['config'])
+sa, sb = a.state_dict(), b.state_dict()
+out['dp'] = {'same': sorted(sa) == sorted(sb) and all(torch.equal(sa[k], sb[k]) for k in sa), 'layout': ib['layout']}
+del req['dp']
 for name, job in req.items():
     m, info = load_reader(job['checkpoint'], job.get('config'))
     qs = job['questions']
@@ -241,7 +249,9 @@ describe.skipIf(missing)('okvqa reader import', () => {
     expect(new Set(results.v10!.flatMap((a) => a.tokens)).size).toBeGreaterThan(3);
     expect(new Set(results.v11!.flatMap((a) => a.tokens)).size).toBeGreaterThan(3);
     expect(Math.max(...results.v10!.map((a) => a.tokens.length))).toBeGreaterThan(32);
+    jobs.dp = { checkpoint: join(tmp, 'dp.pth'), config: join(tmp, 'kat', 'config.json') };
     const torch = JSON.parse(runPython(TORCH, [PYDIR], JSON.stringify(jobs)));
+    expect(torch.dp).toEqual({ same: true, layout: 'kat-fid' });
     expectClose(results.v10!, torch.v10.answers, 'v10 vs torch');
     expectClose(results.v11!, torch.v11.answers, 'v11 vs torch');
   }, 120_000);
