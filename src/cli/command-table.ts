@@ -68,6 +68,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/export.js'),
   },
   {
+    commands: [{ name: 'reader', term: 'reader', description: 'FiD reader checkpoints: import PyTorch T5 / KAT weights for reader.fid' }],
+    load: () => import('./commands/reader-import.js'),
+  },
+  {
     commands: [{ name: 'ask', term: 'ask [options] <image> <question>', description: 'answer one question about any image file, or - for stdin (no dataset or COCO id needed); prints the answer and the knowledge used' }],
     load: () => import('./commands/ask.js'),
   },

@@ -131,7 +131,7 @@ export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** `OKVQA_*` variables read elsewhere (not config values). Any other `OKVQA_*` variable is an error (a typo). */
-export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG'];
+export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG', 'OKVQA_PYTHON'];
 
 function unwrapSchema(s: z.ZodType): z.ZodType {
   let cur: any = s;
