@@ -2,7 +2,10 @@
 (okvqa-tiny/t5.reference.npz, the arrays generate_t5.py built the ONNX graphs from) under transformers' T5 key names,
 written by okvqa_py.model.save_reader, with the tokenizer files beside it.
 
-    /usr/bin/python3 test/reader/tiny_reader_torch.py OUT_DIR
+    /usr/bin/python3 test/reader/tiny_reader_torch.py OUT_DIR [EXPORT.json PREDICTIONS.json]
+
+With an export (okvqa export fid --tokenizer --regions), also writes the checkpoint's greedy answers on it
+(okvqa_py.train.predict, visual tokens included), in the same process (one torch start-up in the test).
 """
 import json
 import os
@@ -58,7 +61,16 @@ def main(out):
     for f in ('tokenizer.json', 'tokenizer_config.json', 'generation_config.json'):
         shutil.copyfile(os.path.join(T5, f), os.path.join(out, f))
     print(out)
+    return model
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    model = main(sys.argv[1])
+    if len(sys.argv) > 3:
+        from okvqa_py.data import load_examples
+        from okvqa_py.decode import AnswerDecoder
+        from okvqa_py.train import predict
+        examples = load_examples(sys.argv[2], need_answers=False, regions=True)
+        preds = predict(model, examples, AnswerDecoder(sys.argv[1]), torch.device('cpu'), True)
+        with open(sys.argv[3], 'w', encoding='utf-8') as f:
+            json.dump(preds, f)

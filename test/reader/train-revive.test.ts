@@ -9,7 +9,7 @@
  * (8 of 10 annotators) and a distractor (2 of 10), so the answer is a function of the question the reader must learn.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { packagePaths } from '../../src/core/paths.js';
 import { loadDataFile, loadSamples } from '../../src/data/data-file.js';
 import { exportFid } from '../../src/export/fid.js';
 import { loadExportTokenizer } from '../../src/export/fid-tokenizer.js';
+import { importReader } from '../../src/reader/import.js';
 import { completionReply, TestLlmServer } from '../llm/server.js';
 import { PYTHON, pythonMissing } from '../helpers/python.js';
 
@@ -150,9 +151,8 @@ describe.skipIf(missing)('a REVIVE reader trained from an exported run (tiny pro
 
     // the tiny reader's weights as a torch checkpoint; untrained, torch's greedy tokens are the ONNX run's
     const start = join(dir, 'tiny-torch');
-    python([join(root, 'test', 'reader', 'tiny_reader_torch.py'), start]);
     const untrainedPreds = join(dir, 'untrained-preds.json');
-    python(['-m', 'okvqa_py.predict', '--model', start, '--data', exportPath, '--out', untrainedPreds]);
+    python([join(root, 'test', 'reader', 'tiny_reader_torch.py'), start, exportPath, untrainedPreds]);
     const up = JSON.parse(readFileSync(untrainedPreds, 'utf8')) as Record<string, { tokens: number[]; answer: string }>;
     for (const q of before.trace) {
       expect(up[q.questionId]!.tokens, q.questionId).toEqual(q.nodes.answer.notes.reader.tokens);
@@ -176,7 +176,33 @@ describe.skipIf(missing)('a REVIVE reader trained from an exported run (tiny pro
     const first = mean(losses.slice(0, 20));
     const last = mean(losses.slice(-20));
     expect(last).toBeLessThan(first / 2);
+    expect(summary.best_step).toBeGreaterThan(0);
     const tTrain = Date.now();
-    console.log(JSON.stringify({ summary, first, last, runMs: tRun - t0, trainMs: tTrain - tRun }));
+
+    // import (okvqa reader import): the ONNX folder with onnx/visual_projection.onnx
+    const best = join(out, 'best');
+    const imported = join(dir, 'imported');
+    const r = await importReader(best, { out: imported });
+    expect(r.info.visual_projection).toBe(true);
+    expect(existsSync(join(imported, 'onnx', 'visual_projection.onnx'))).toBe(true);
+    const tImport = Date.now();
+
+    // revive with the trained reader: the same greedy tokens as torch on every question, and a higher accuracy
+    const after = await runRevive(dataPath, join(dir, 'run-trained'), imported);
+    expect(after.summary.ok).toBe(100);
+    const torchPreds = JSON.parse(readFileSync(join(best, 'eval-predictions.json'), 'utf8')) as Record<string, { tokens: number[]; answer: string }>;
+    for (const q of after.trace) {
+      expect(q.nodes.answer.notes.regions).toMatch(/^3 visual tokens$|^[12] visual tokens$/);
+      expect(q.nodes.answer.notes.reader.tokens, q.questionId).toEqual(torchPreds[q.questionId]!.tokens);
+      expect(q.prediction.answer).toBe(torchPreds[q.questionId]!.answer);
+    }
+    const accBefore = before.summary.metrics!.overall;
+    const accAfter = after.summary.metrics!.overall;
+    expect(accAfter).toBeGreaterThan(accBefore);
+    expect(accAfter).toBeCloseTo(summary.best_eval_accuracy, 1); // the trainer's official metric = okvqa eval's
+    console.log(JSON.stringify({
+      accBefore, accAfter, trainerAccuracy: summary.best_eval_accuracy, lossFirst20: first, lossLast20: last,
+      ms: { run: tRun - t0, train: tTrain - tRun, import: tImport - tTrain, rerun: Date.now() - tImport, total: Date.now() - t0 },
+    }));
   }, 240_000);
 });
