@@ -164,7 +164,7 @@ describe.skipIf(missing)('a REVIVE reader trained from an exported run (tiny pro
     const summary = JSON.parse(
       python([
         '-m', 'okvqa_py.train', '--train-data', exportPath, '--eval-data', exportPath, '--model', start, '--out', out,
-        '--lr', '3e-3', '--warmup-steps', '30', '--total-steps', '300', '--batch-size', '4', '--eval-freq', '100', '--dropout', '0',
+        '--lr', '3e-3', '--warmup-steps', '30', '--total-steps', '300', '--batch-size', '4', '--eval-freq', '150', '--dropout', '0',
         '--log-every', '100',
       ]).trim().split('\n').pop()!,
     );
