@@ -72,13 +72,18 @@ async function tokenizerDir(spec: string | undefined, checkpoint: string, cfg: C
   if (!cfg) throw new UsageError(`--tokenizer ${spec}: no such file or folder`);
   // a hub id: transformers.js fetches (or, offline, finds) it in the model cache, then the files are copied from there
   const source = resolveModelSource('reader', cfg, packagePaths(), spec);
-  const resources = new Resources();
-  try {
-    await loadOnce({ resources }, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
-  } finally {
-    await resources.disposeAll();
-  }
   const dir = source.from === 'hub' ? join(source.cacheDir, source.id) : source.location;
+  if (!existsSync(join(dir, 'tokenizer.json'))) {
+    if (source.from === 'hub' && source.offline) {
+      throw new UsageError(`--tokenizer ${spec}: offline, and ${dir} holds no tokenizer.json (run once with network access, or give a folder / tokenizer.json)`);
+    }
+    const resources = new Resources();
+    try {
+      await loadOnce({ resources }, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
+    } finally {
+      await resources.disposeAll();
+    }
+  }
   if (!existsSync(join(dir, 'tokenizer.json'))) throw new InputError(`tokenizer ${spec} loaded, but ${dir} holds no tokenizer.json to copy`, spec);
   return { dir, from: spec };
 }
