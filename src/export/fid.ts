@@ -11,8 +11,9 @@
  *   `candidate: … evidence: …`, ours `entity: … description: …`) exports as `{text}` alone — exactly the string the reader
  *   read, as KAT's `OkvqaDataset` builds it — with no title (FiD's stock `Dataset` cannot read those; `okvqa_py.train` can).
  * - `tokenizer`: also `passage_ids` (per passage, the token ids `reader.fid` encodes: `question: {q} {passage}` tokenised
- *   alone by the reader's own tokenizer code, no EOS, truncated to `textMaxLength`) and `answer_ids` (per answer, its ids +
- *   EOS, KAT's `answer + ' </s>'`), so training (python/okvqa_py) and inference tokenise with one implementation.
+ *   alone by the reader's own tokenizer code, no EOS, truncated to `textMaxLength` — the run's reader.fid params when the
+ *   output node is one: template, textMaxLength, appendEos, maxPassages) and `answer_ids` (per answer, its ids + EOS,
+ *   KAT's `answer + ' </s>'`), so training (python/okvqa_py) and inference tokenise with one implementation.
  * - `regions`: also `regions`, per question the rows `reader.fid` projects into visual tokens (each region's CLIP
  *   embedding ‖ normalised box, `planRegions` in stages/reader/fid.ts), for training REVIVE's visual projection.
  */
@@ -76,7 +77,7 @@ export interface ExportFidOptions {
 
 interface Manifest {
   pipeline?: { output?: string };
-  nodes?: { name: string; stage: string; inputs?: Record<string, string[]> }[];
+  nodes?: { name: string; stage: string; params?: Record<string, unknown>; inputs?: Record<string, string[]> }[];
   data?: DataSources;
 }
 
@@ -137,7 +138,14 @@ export function exportFid(runDir: string, opts: ExportFidOptions = {}): { exampl
   if (!data?.questions) throw new InputError('no data sources in manifest.json: pass --data', manifestPath);
   const samples = new Map<string, Sample>(loadSamples(data).map((s) => [s.questionId, s]));
   const tok = opts.tokenizer;
-  const tokOptions = { textMaxLength: tok?.textMaxLength ?? FID_KAT.textMaxLength, appendEos: false, template: tok?.template ?? FID_KAT.template };
+  // what the run's reader.fid node read: its template, passage length, EOS setting and passage limit (KAT's by default)
+  const rp = out?.stage === 'reader.fid' ? out.params ?? {} : {};
+  const tokOptions = {
+    textMaxLength: tok?.textMaxLength ?? (typeof rp.textMaxLength === 'number' ? rp.textMaxLength : FID_KAT.textMaxLength),
+    appendEos: typeof rp.appendEos === 'boolean' ? rp.appendEos : FID_KAT.appendEos,
+    template: tok?.template ?? (typeof rp.template === 'string' ? rp.template : FID_KAT.template),
+  };
+  const maxPassages = !opts.nodes?.length && typeof rp.maxPassages === 'number' ? rp.maxPassages : undefined;
   const eos = tok?.tokenizer.geometry.eosTokenId;
   const answerIds = new Map<string, number[]>();
   const examples: FidExample[] = [];
@@ -150,7 +158,8 @@ export function exportFid(runDir: string, opts: ExportFidOptions = {}): { exampl
       skipped++;
       continue;
     }
-    const passages: Passage[] = nodes.flatMap((n) => listOutput<Passage>(rec, n, tracePath, 'passage'));
+    const all: Passage[] = nodes.flatMap((n) => listOutput<Passage>(rec, n, tracePath, 'passage'));
+    const passages = maxPassages ? all.slice(0, maxPassages) : all;
     const answers = sample.answers ?? [];
     const ex: FidExample = { id: sample.questionId, question: sample.question, answers, ctxs: [] };
     if (opts.target === 'majority') ex.target = majorityAnswer(answers);
