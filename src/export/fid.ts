@@ -1,7 +1,8 @@
 /**
  * A finished run in FiD's training format (facebookresearch/FiD, the format KAT's reader was trained from): one example
- * per answered question, `{id, question, answers, ctxs: [{title?, text, score}]}`, the ctxs being the passages the reader
- * received, in the order it received them.
+ * per answered question, in the data file's question order (the trace's order depends on which question finished first),
+ * `{id, question, answers, ctxs: [{title?, text, score}]}`, the ctxs being the passages the reader received, in the order
+ * it received them.
  *
  * - No `target` by default: FiD's and KAT's `Dataset.get_target` use a fixed `target` when the example has one, else draw
  *   one of the answers at random each time the question is drawn (what KAT trained with). `target: 'majority'` writes the
@@ -187,5 +188,8 @@ export function exportFid(runDir: string, opts: ExportFidOptions = {}): { exampl
     }
     examples.push(ex);
   }
+  // the data file's question order, not the trace's (questions finish in any order): one export per run content
+  const order = new Map([...samples.keys()].map((q, i) => [q, i]));
+  examples.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   return { examples, nodes, regionNodes, skipped };
 }

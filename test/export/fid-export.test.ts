@@ -35,7 +35,7 @@ function runFolder(name: string, params: Record<string, unknown>, regions: Regio
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
   writeFileSync(join(d, 'manifest.json'), JSON.stringify(manifest));
-  writeFileSync(join(d, 'trace.jsonl'), ['10', '20'].map((q) => JSON.stringify(rec(q))).join('\n') + '\n' + JSON.stringify({ questionId: '11', ok: false, nodes: {} }) + '\n');
+  writeFileSync(join(d, 'trace.jsonl'), ['20', '10'].map((q) => JSON.stringify(rec(q))).join('\n') + '\n' + JSON.stringify({ questionId: '11', ok: false, nodes: {} }) + '\n');
   return d;
 }
 describe('export fid', () => {
@@ -46,7 +46,7 @@ describe('export fid', () => {
     try {
       const r = exportFid(kat, { data, tokenizer: { tokenizer: tok.tokenizer }, regions: true });
       expect(r.skipped).toBe(1);
-      expect(r.examples.map((e) => e.id)).toEqual(['10', '20']);
+      expect(r.examples.map((e) => e.id)).toEqual(['10', '20']); // the data file's order, not the trace's
       const e = r.examples[0]!;
       expect(e.target).toBeUndefined();
       expect(e.ctxs).toEqual([
@@ -68,7 +68,7 @@ describe('export fid', () => {
       expect(o.regions).toEqual([]);
 
       const noEmb = runFolder('no-emb', {}, [region(0, undefined)]);
-      expect(() => exportFid(noEmb, { data, regions: true })).toThrow(/question 10: some regions have no CLIP embedding/);
+      expect(() => exportFid(noEmb, { data, regions: true })).toThrow(/question 20: some regions have no CLIP embedding/) // the first in the trace;
     } finally {
       await tok.close();
     }
