@@ -34,12 +34,18 @@ import time
 
 import torch
 
-from .data import ReaderDataset, collate, load_examples, region_width
+from .data import ExportError, ReaderDataset, collate, load_examples, region_width
 from .decode import AnswerDecoder
 from .model import load_reader, save_reader
 from .vqa_metric import vqa_accuracy
 
 TOKENIZER_FILES = ('tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'spiece.model', 'generation_config.json')
+
+
+def usage_error(message):
+    """Refuse the arguments or inputs: the message on stderr, exit status 2 (argparse's; okvqa's usage/input error)."""
+    print('okvqa_py.train: ' + message, file=sys.stderr)
+    sys.exit(2)
 
 
 def warmup_linear(warmup_steps, scheduler_steps, min_ratio=0.0, fixed_lr=False):
@@ -140,19 +146,25 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():
-        sys.exit('--device {}: torch sees no CUDA device'.format(args.device))
-    train = load_examples(args.train_data)
-    dev = load_examples(args.eval_data)
+        usage_error('--device {}: torch sees no CUDA device'.format(args.device))
+    try:
+        train = load_examples(args.train_data)
+        dev = load_examples(args.eval_data)
+    except (ExportError, OSError, ValueError) as e:
+        usage_error(str(e))
     has_regions = all('regions' in ex for ex in train + dev)
     with_regions = args.regions == 'on' or (args.regions == 'auto' and has_regions)
     if with_regions and not has_regions:
-        sys.exit('--regions on: the exports carry no regions: export with `okvqa export fid --regions`')
+        usage_error('--regions on: the exports carry no regions: export with `okvqa export fid --regions`')
     width = region_width(train + dev) if with_regions else None
     if with_regions and width is None:
-        sys.exit('--regions: the exports\' questions have no regions at all')
-    model, info = load_reader(args.model, args.config, visual_features=width)
+        usage_error('--regions: the exports\' questions have no regions at all')
+    try:
+        model, info = load_reader(args.model, args.config, visual_features=width)
+    except (OSError, ValueError) as e:
+        usage_error(str(e))
     if with_regions and model.visual_projection is not None and model.visual_projection.in_features != width:
-        sys.exit('the checkpoint\'s visual projection takes {} features, the export\'s regions have {}'.format(
+        usage_error('the checkpoint\'s visual projection takes {} features, the export\'s regions have {}'.format(
             model.visual_projection.in_features, width))
     if args.dropout is not None:
         for m in model.modules():
@@ -180,7 +192,7 @@ def main(argv=None):
         args.warmup_steps, args.scheduler_steps or args.total_steps, 0.0, args.fixed_lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     if len(train) < args.batch_size:
-        sys.exit('--batch-size {} exceeds the {} training questions'.format(args.batch_size, len(train)))
+        usage_error('--batch-size {} exceeds the {} training questions'.format(args.batch_size, len(train)))
     ds = ReaderDataset(train, args.n_context, random.Random(args.seed))
     gen = torch.Generator()
     gen.manual_seed(args.seed)

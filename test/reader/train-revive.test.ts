@@ -1,6 +1,6 @@
 /**
  * The trained-reader loop closed on the tiny profile (issue: "Training: the reader KAT trained, and REVIVE's"):
- * a 100-question `revive` run with regions → `okvqa export fid --regions --tokenizer` → `python -m okvqa_py.train` from
+ * a 100-question `revive` run with regions → `okvqa export fid --regions --tokenizer` → `okvqa reader train` from
  * the tiny reader's torch weights (REVIVE mode: the visual projection learned with the reader) → `okvqa reader import`
  * → `revive` again with the trained reader: its greedy tokens equal the torch model's on every question, and its accuracy
  * beats the untrained reader's (memorisation of a learnable question → answer rule proves the loop closes).
@@ -21,6 +21,7 @@ import { exportFid } from '../../src/export/fid.js';
 import { loadExportTokenizer } from '../../src/export/fid-tokenizer.js';
 import { importReader } from '../../src/reader/import.js';
 import { completionReply, TestLlmServer } from '../llm/server.js';
+import { okvqa } from '../helpers/cli.js';
 import { PYTHON, pythonMissing } from '../helpers/python.js';
 
 const root = packagePaths().root;
@@ -161,13 +162,19 @@ describe.skipIf(missing)('a REVIVE reader trained from an exported run (tiny pro
 
     // train (REVIVE mode is automatic: the export carries regions)
     const out = join(dir, 'trained');
-    const summary = JSON.parse(
-      python([
-        '-m', 'okvqa_py.train', '--train-data', exportPath, '--eval-data', exportPath, '--model', start, '--out', out,
+    // through the CLI (`okvqa reader train` = python -m okvqa_py.train with the discovered interpreter)
+    const trained = okvqa(
+      [
+        'reader', 'train', '--train-data', exportPath, '--eval-data', exportPath, '--model', start, '--out', out,
         '--lr', '3e-3', '--warmup-steps', '30', '--total-steps', '300', '--batch-size', '4', '--eval-freq', '150', '--dropout', '0',
         '--log-every', '100',
-      ]).trim().split('\n').pop()!,
+      ],
+      { OKVQA_PYTHON: PYTHON, OMP_NUM_THREADS: '1' },
+      300_000,
     );
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toContain(`reader train: `);
+    const summary = JSON.parse(trained.stdout.trim().split('\n').pop()!);
     const log = readFileSync(join(out, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log[0]).toMatchObject({ start: true, regions: true, region_features: 20 });
     const losses = log.filter((r) => typeof r.loss === 'number').map((r) => r.loss as number);
