@@ -39,8 +39,7 @@ from okvqa_py.model import FiDT5, T5Config, save_reader
 tmp = sys.argv[2]
 def make(seed, **kw):
     torch.manual_seed(seed)
-    cfg = T5Config.from_dict(dict(vocab_size=326, d_model=32, d_kv=8, d_ff=64, num_heads=4, num_layers=2, num_decoder_layers=3,
-                                  relative_attention_num_buckets=8, relative_attention_max_distance=20, **kw))
+    cfg = T5Config.from_dict(dict(vocab_size=326, d_model=32, d_kv=8, d_ff=64, num_heads=4, num_layers=2, num_decoder_layers=3, **kw))
     m = FiDT5(cfg)
     with torch.no_grad():
         for n, p in m.named_parameters():
@@ -53,7 +52,7 @@ def npz(m, path):
     np.savez(path, **{k: v.numpy() for k, v in m.state_dict().items() if not k.endswith('embed_tokens.weight')})
 # v1.0 (KAT): wrapped encoder keys, 3.0.2's config.json (no feed_forward_proj, tie_word_embeddings, num_decoder_layers,
 # relative_attention_max_distance), the cross-attention bias weight, an optimizer state beside
-v10 = make(1, feed_forward_proj='relu', tie_word_embeddings=True, okvqa_cross_attention_bias=True)
+v10 = make(1, feed_forward_proj='relu', tie_word_embeddings=True, okvqa_cross_attention_bias=True, relative_attention_num_buckets=8)
 state = v10.state_dict()
 def wrap(k):
     if not k.startswith('encoder.'): return k
@@ -75,7 +74,9 @@ torch.save({k: v for k, v in state.items()}, os.path.join(tmp, 'plain.bin'))
 json.dump(cfg302, open(os.path.join(tmp, 'plain-config.json'), 'w'))
 npz(v10, os.path.join(tmp, 'v10.npz'))
 # v1.1 / flan: gated-GELU, untied head, a visual projection (REVIVE), a plain save_pretrained folder
-v11 = make(2, feed_forward_proj='gated-gelu', tie_word_embeddings=False, okvqa_visual_features=6)
+# t5-base / flan-t5's bucketing (32 buckets, max distance 128): passages of 128 tokens reach most buckets
+v11 = make(2, feed_forward_proj='gated-gelu', tie_word_embeddings=False, okvqa_visual_features=6,
+           relative_attention_num_buckets=32, relative_attention_max_distance=128)
 save_reader(v11, os.path.join(tmp, 'v11'))
 npz(v11, os.path.join(tmp, 'v11.npz'))
 print(json.dumps({'ok': True}))
