@@ -94,8 +94,11 @@ export function passageText(template: string, question: string, passage: string)
   return template.replace(/\{question\}|\{passage\}/g, (m) => (m === '{question}' ? question : passage));
 }
 
+/** What passage tokenisation needs of a reader (the tokenizer and the EOS id); `okvqa export fid --tokenizer` passes one. */
+export type PassageTokenizer = Pick<T5Reader, 'tokenizer'> & { geometry: Pick<T5Reader['geometry'], 'eosTokenId'> };
+
 /** Token ids of every passage of a question, truncated (and EOS-terminated with `appendEos`) as transformers does. */
-export function tokenizePassages(reader: T5Reader, q: FidQuestion, o: Pick<FidOptions, 'textMaxLength' | 'appendEos' | 'template'>): number[][] {
+export function tokenizePassages(reader: PassageTokenizer, q: FidQuestion, o: Pick<FidOptions, 'textMaxLength' | 'appendEos' | 'template'>): number[][] {
   const texts = q.passages.length
     ? q.passages.map((p) => passageText(o.template, q.question, p))
     : [passageText(o.template.replace(/\s*\{passage\}\s*$/, ''), q.question, '')];

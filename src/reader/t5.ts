@@ -120,10 +120,15 @@ interface Seq2Seq {
   dispose(): Promise<unknown>;
 }
 
+/** The reader's tokenizer (what `reader.fid` tokenises passages with; `okvqa export fid --tokenizer` uses the same). */
+export function loadReaderTokenizer(ctx: Pick<RunContext, 'resources'>, source: ModelSource): Promise<PreTrainedTokenizer> {
+  return loadOnce(ctx, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
+}
+
 /** Load (once per run) the reader for a role source: tokenizer, encoder and merged decoder sessions, visual projection. */
 export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSource): Promise<T5Reader> {
   return ctx.resources.get(`t5-reader:${source.location}:${source.dtype}:${source.device}`, async () => {
-    const tokenizer = await loadOnce(ctx, source, 'tokenizer', async (loc, o) => (await transformers()).AutoTokenizer.from_pretrained(loc, o), false);
+    const tokenizer = await loadReaderTokenizer(ctx, source);
     const split = splitLayout(source);
     let reader: T5Reader;
     if (split) {

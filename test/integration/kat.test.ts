@@ -47,12 +47,33 @@ describe('KAT end to end on the tiny profile (CLI, offline)', () => {
     const ex = JSON.parse(readFileSync(train, 'utf8'));
     expect(ex).toHaveLength(3);
     const first = ex.find((e: { id: string }) => e.id === '3397615');
-    expect(first).toMatchObject({ question: 'Name the type of plant this is?', target: 'vine' });
+    expect(first).toMatchObject({ question: 'Name the type of plant this is?' });
+    expect(first).not.toHaveProperty('target'); // KAT draws a random answer each time; a fixed one only when asked
+    expect(first).not.toHaveProperty('passage_ids');
     expect(first.answers).toHaveLength(10);
     const p0 = byId.get('3397615').nodes.passages.output as Passage[];
     expect(first.ctxs).toHaveLength(41);
     expect(first.ctxs[0]).toEqual({ title: p0[0]!.title, text: p0[0]!.body, score: p0[0]!.score });
     expect(`title: ${first.ctxs[0].title} context: ${first.ctxs[0].text}`).toBe(p0[0]!.text); // FiD's ctx format = KAT's string
+    // the implicit passage: KAT's `candidate: … evidence: …` text as the reader read it, no title/context split
+    expect(first.ctxs[40]).toEqual({ text: p0[40]!.text, score: p0[40]!.score });
+    expect(first.ctxs[40].text).toMatch(/^candidate: .* evidence: /);
+    expect(exportFid(out, { target: 'majority' }).examples.find((e) => e.id === '3397615')).toMatchObject({ target: 'vine' });
+    // --tokenizer: the reader's own token ids (profile tiny: okvqa-tiny/t5), `question: {q} {passage}` without EOS
+    const tok = join(tmp, 'train-tok.json');
+    const y = okvqa(['export', 'fid', out, '--out', tok, '--tokenizer', '--profile', 'tiny', '--offline', '--target', 'majority']);
+    expect(y.code, y.stderr).toBe(0);
+    const tk = JSON.parse(readFileSync(tok, 'utf8')).find((e: { id: string }) => e.id === '3397615');
+    expect(tk.target).toBe('vine');
+    expect(tk.passage_ids).toHaveLength(41);
+    expect(tk.answer_ids).toHaveLength(10);
+    for (const ids of tk.passage_ids) {
+      expect(ids.length).toBeLessThanOrEqual(64);
+      expect(ids).not.toContain(1); // no EOS (KAT's appendEos off)
+    }
+    for (const ids of tk.answer_ids) expect(ids[ids.length - 1]).toBe(1); // answer + EOS (KAT's `answer </s>`)
+    expect(new Set(tk.passage_ids.map((p: number[]) => p.slice(0, 4).join(','))).size).toBe(1); // every passage starts with the question
+    expect(okvqa(['export', 'fid', out, '--out', tok, '--regions']).stderr).toMatch(/read no regions/);
     expect(exportFid(out, { rankScores: true }).examples[0]!.ctxs.map((c) => c.score).slice(0, 3)).toEqual([41, 40, 39]);
     expect(() => exportFid(out, { nodes: ['nope'] })).toThrow(/no node "nope" in the trace/);
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { configFromOptions } from '../options.js';
+import { registerReaderTrain } from './reader-train.js';
 
 interface ImportFlags {
   out: string;
@@ -49,4 +50,5 @@ export function register(program: Command): void {
       for (const w of warnings) process.stderr.write(`reader import: warning: ${w}\n`);
       if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     });
+  registerReaderTrain(reader);
 }
