@@ -1,0 +1,177 @@
+/**
+ * Distributed runs on a real PostgreSQL server (a throwaway cluster, test/helpers/postgres.ts) with the tiny `kat`
+ * pipeline: workers killed with SIGKILL lose nothing, a second process is served from the shared cache, a database
+ * stopped mid-run is waited for. Each result is compared with a single-process run on SQLite.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, okvqa, repoRoot } from '../helpers/cli.js';
+import { havePostgres, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+const KAT = join(repoRoot, 'test', 'fixtures', 'kat');
+const tmp = mkdtempSync(join(tmpdir(), 'okvqa-distributed-'));
+const withPg = havePostgres();
+let server: TestPostgres | undefined;
+let data = '';
+let reference = '';
+const N_COPIES = 3; // each fixture question three times (other ids and wording): 9 questions
+
+/** A data.json of 9 questions over the KAT fixture's 3 images, captions, KB and examples. */
+function makeData(): string {
+  const q = JSON.parse(readFileSync(join(KAT, 'val_questions.json'), 'utf8')) as { questions: { question_id: number; question: string }[] };
+  const a = JSON.parse(readFileSync(join(KAT, 'val_annotations.json'), 'utf8')) as { annotations: { question_id: number }[] };
+  const qs = [];
+  const as = [];
+  for (let i = 0; i < N_COPIES; i++) {
+    for (const x of q.questions) qs.push({ ...x, question_id: x.question_id * 10 + i, question: i ? `${x.question} (${i})` : x.question });
+    for (const x of a.annotations) as.push({ ...x, question_id: x.question_id * 10 + i });
+  }
+  writeFileSync(join(tmp, 'questions.json'), JSON.stringify({ questions: qs }));
+  writeFileSync(join(tmp, 'annotations.json'), JSON.stringify({ annotations: as }));
+  const base = JSON.parse(readFileSync(join(KAT, 'data.json'), 'utf8')) as Record<string, unknown>;
+  const abs = (p: string) => join(KAT, p);
+  const file = join(tmp, 'data.json');
+  writeFileSync(file, JSON.stringify({
+    dataset: 'okvqa',
+    questions: join(tmp, 'questions.json'),
+    annotations: join(tmp, 'annotations.json'),
+    captions: abs(base.captions as string),
+    images: abs(base.images as string),
+    knowledge: abs(base.knowledge as string),
+    examples: Object.fromEntries(Object.entries(base.examples as Record<string, string>).map(([k, v]) => [k, abs(v)])),
+  }));
+  return file;
+}
+
+// no LLM server: the tiny profile's embedded GPT-2 answers; everything offline
+const env = (extra: Record<string, string> = {}) => ({ ...cleanEnv(), OKVQA_CACHE_PATH: join(tmp, 'local.sqlite'), OPENAI_BASE_URL: '', OPENAI_API_KEY: '', ...extra });
+
+interface Proc {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+function start(args: string[], extra: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'okvqa.js'), ...args], { cwd: repoRoot, env: env(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  return { child, done };
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const traceOf = (dir: string) => readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { questionId: string; worker?: string; ok: boolean });
+const predictions = (dir: string) => readFileSync(join(dir, 'predictions.json'), 'utf8');
+const runArgs = (out: string, queue: string) => ['run', 'kat', '--data', data, '--out', out, '--profile', 'tiny', '--no-progress', '--queue', queue, '--lease', '2'];
+const workerArgs = (queue: string) => ['worker', '--queue', queue, '--once'];
+
+beforeAll(async () => {
+  if (!withPg) return;
+  data = makeData();
+  server = await startPostgres();
+  reference = join(tmp, 'reference');
+  const r = okvqa(['run', 'kat', '--data', data, '--out', reference, '--profile', 'tiny', '--no-progress'], { OKVQA_CACHE_PATH: join(tmp, 'ref.sqlite'), OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
+afterAll(() => {
+  server?.destroy();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
+  it('three workers, one killed with SIGKILL mid-run: predictions as a single process, every question once in the trace; a second process is served from the shared cache', async () => {
+    const url = await server!.createDatabase('kill');
+    const out = join(tmp, 'kill');
+    const coordinator = start(runArgs(out, url));
+    const victim = start([...workerArgs(url), '--concurrency', '2']);
+    // Kill it once it has recorded a question and holds another under its lease.
+    await until('the victim to answer a question while holding another', async () => {
+      const [done] = await query<{ n: string }>(url, "SELECT count(*) AS n FROM okvqa_results WHERE worker LIKE '%:' || $1", [String(victim.child.pid)]).catch(() => [{ n: '0' }]);
+      const [active] = await query<{ n: string }>(url, "SELECT count(*) AS n FROM pgboss.job WHERE state = 'active'").catch(() => [{ n: '0' }]);
+      return Number(done?.n) >= 1 && Number(active?.n) >= 1;
+    }, 90_000);
+    victim.child.kill('SIGKILL');
+    const others = [start(workerArgs(url)), start(workerArgs(url))];
+    const c = await coordinator.done;
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain('kat: 9 answered, 0 failed');
+    for (const w of others) expect((await w.done).code).toBe(0);
+    expect((await victim.done).signal).toBe('SIGKILL');
+
+    expect(predictions(out)).toBe(predictions(reference));
+    const t = traceOf(out);
+    expect(t.map((r) => r.questionId).sort()).toEqual(traceOf(reference).map((r) => r.questionId).sort());
+    expect(new Set(t.map((r) => r.questionId)).size).toBe(9);
+    expect(t.some((r) => r.worker?.endsWith(`:${victim.child.pid}`))).toBe(true);
+    expect(new Set(t.map((r) => r.worker)).size).toBeGreaterThanOrEqual(2);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ status: 'complete', answered: 9, failed: 0, distributed: { queue: url } });
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(reference, 'metrics.json'), 'utf8')));
+
+    // Another process on an empty local cache, one process, the cache on the same database: every entry is a hit.
+    const again = join(tmp, 'again');
+    const r = okvqa(['run', 'kat', '--data', data, '--out', again, '--profile', 'tiny', '--no-progress', '--cache-url', url], { OKVQA_CACHE_PATH: join(tmp, 'empty.sqlite'), OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(predictions(again)).toBe(predictions(reference));
+    const m2 = JSON.parse(readFileSync(join(again, 'manifest.json'), 'utf8'));
+    expect(m2.cache).toMatchObject({ path: url, misses: 0, writes: 0 });
+    expect(m2.cache.hits).toBeGreaterThan(0);
+  }, 150_000);
+
+  it('a worker whose pipeline config differs is refused with what differs', async () => {
+    const url = await server!.createDatabase('refuse');
+    const out = join(tmp, 'refuse');
+    const coordinator = start(runArgs(out, url));
+    await until('the run to be queued', async () => (await query(url, "SELECT 1 FROM okvqa_runs WHERE status = 'running'").catch(() => [])).length > 0);
+    const w = okvqa([...workerArgs(url), '--set', 'nodes.answer.params.maxLength=3'], { OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
+    expect(w.code).not.toBe(0);
+    expect(w.stderr).toMatch(/differ from the run's[\s\S]*What differs:[\s\S]*node "answer"/);
+    coordinator.child.kill('SIGINT');
+    await coordinator.done;
+  }, 60_000);
+
+  it('the database stopped mid-run: workers and coordinator wait, the run completes once it is back; --resume of the finished run adds nothing', async () => {
+    const url = await server!.createDatabase('outage');
+    const out = join(tmp, 'outage');
+    const coordinator = start(runArgs(out, url));
+    const workers = [start(workerArgs(url)), start(workerArgs(url))];
+    await until('a first result', async () => Number((await query<{ n: string }>(url, 'SELECT count(*) AS n FROM okvqa_results').catch(() => [{ n: '0' }]))[0]?.n) >= 1, 90_000);
+    server!.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    server!.start();
+    const c = await coordinator.done;
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain('kat: 9 answered, 0 failed');
+    const ws = await Promise.all(workers.map((w) => w.done));
+    for (const w of ws) expect(w.code, w.stderr).toBe(0);
+    expect([c.stderr, ...ws.map((w) => w.stderr)].join('\n')).toMatch(/database unreachable/);
+    expect(predictions(out)).toBe(predictions(reference));
+    expect(new Set(traceOf(out).map((r) => r.questionId)).size).toBe(9);
+    expect(traceOf(out)).toHaveLength(9);
+
+    const resumed = okvqa([...runArgs(out, url), '--resume'], { OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('kat: 9 answered, 0 failed, 9 from the earlier run');
+    expect(traceOf(out)).toHaveLength(9);
+  }, 150_000);
+});
