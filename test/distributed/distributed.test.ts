@@ -136,21 +136,49 @@ describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
     const m2 = JSON.parse(readFileSync(join(again, 'manifest.json'), 'utf8'));
     expect(m2.cache).toMatchObject({ path: url, misses: 0, writes: 0 });
     expect(m2.cache.hits).toBeGreaterThan(0);
+
+    // A replay bundle from the shared cache, imported into an SQLite file: every entry the run used.
+    const bundle = join(tmp, 'again.tgz');
+    const x = okvqa(['cache', 'export', again, '--out', bundle, '--cache-url', url]);
+    expect(x.code, x.stderr).toBe(0);
+    expect(x.stderr).not.toContain('warning');
+    const entries = Number(/(\d+) cache entries/.exec(x.stderr)?.[1]);
+    expect(entries).toBeGreaterThan(0);
+    const im = okvqa(['cache', 'import', bundle, '--cache-path', join(tmp, 'imported.sqlite')]);
+    expect(im.code, im.stderr).toBe(0);
+    expect(im.stderr).toContain(`imported ${entries} cache entries`);
   }, 150_000);
 
-  it('a worker whose pipeline config differs is refused with what differs', async () => {
-    const url = await server!.createDatabase('refuse');
-    const out = join(tmp, 'refuse');
+  it('a worker whose config differs is refused with what differs; an interrupted distributed run resumes', async () => {
+    const url = await server!.createDatabase('resume');
+    const out = join(tmp, 'resume');
     const coordinator = start(runArgs(out, url));
+    const first = start(workerArgs(url));
     await until('the run to be queued', async () => (await query(url, "SELECT 1 FROM okvqa_runs WHERE status = 'running'").catch(() => [])).length > 0);
     const w = okvqa([...workerArgs(url), '--set', 'nodes.answer.params.maxLength=3'], { OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
     expect(w.code).not.toBe(0);
     expect(w.stderr).toMatch(/differ from the run's[\s\S]*What differs:[\s\S]*node "answer"/);
+    await until('a first result', async () => Number((await query<{ n: string }>(url, 'SELECT count(*) AS n FROM okvqa_results').catch(() => [{ n: '0' }]))[0]?.n) >= 1, 90_000);
     coordinator.child.kill('SIGINT');
-    await coordinator.done;
-  }, 60_000);
+    const c = await coordinator.done;
+    expect(c.stderr).toContain('interrupted: rerun with --resume');
+    expect((await first.done).code).toBe(0); // the run is no longer running: the worker stops
+    const before = traceOf(out).length;
+    expect(before).toBeLessThan(9);
 
-  it('the database stopped mid-run: workers and coordinator wait, the run completes once it is back; --resume of the finished run adds nothing', async () => {
+    const resumed = start([...runArgs(out, url), '--resume']);
+    const second = start(workerArgs(url));
+    const r = await resumed.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`kat: 9 answered, 0 failed, ${before} from the earlier run`);
+    expect((await second.done).code).toBe(0);
+    expect(predictions(out)).toBe(predictions(reference));
+    const t = traceOf(out);
+    expect(t).toHaveLength(9);
+    expect(new Set(t.map((x) => x.questionId)).size).toBe(9);
+  }, 150_000);
+
+  it('the database stopped mid-run: workers and coordinator wait, the run completes once it is back', async () => {
     const url = await server!.createDatabase('outage');
     const out = join(tmp, 'outage');
     const coordinator = start(runArgs(out, url));
@@ -167,11 +195,6 @@ describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
     expect([c.stderr, ...ws.map((w) => w.stderr)].join('\n')).toMatch(/database unreachable/);
     expect(predictions(out)).toBe(predictions(reference));
     expect(new Set(traceOf(out).map((r) => r.questionId)).size).toBe(9);
-    expect(traceOf(out)).toHaveLength(9);
-
-    const resumed = okvqa([...runArgs(out, url), '--resume'], { OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toContain('kat: 9 answered, 0 failed, 9 from the earlier run');
     expect(traceOf(out)).toHaveLength(9);
   }, 150_000);
 });

@@ -105,6 +105,7 @@ export function register(program: Command): void {
     const bar = showBar ? new SingleBar({ format: '{bar} {value}/{total} questions | {failed} failed | eta {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : undefined;
     let lastLogged = 0;
     try {
+      await ctx.cache.ready(); // a shared cache that is unreachable or of another layout stops the run here, not per question
       if (opts.check !== false) {
         const report = await checkPrepared(prepared, ctx, (l) => process.stderr.write(`${l}\n`));
         if (report.errors.length) {
