@@ -79,7 +79,7 @@ try {
     return us[Math.floor(us.length / 2)];
   };
   const sq = [], pq = [], bq = [];
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < Number(arg('hit-rounds', '4')); round++) {
     sq.push(await hitCost(join(dir, `hits${round}.sqlite`)));
     if (Baseline) bq.push(await hitCostWith(Baseline, join(dir, `base${round}.sqlite`)));
     pq.push(await hitCost(await freshDb()));
@@ -107,18 +107,31 @@ try {
   writeFileSync(data, JSON.stringify({ dataset: 'okvqa', questions: join(dir, 'q.json'), annotations: join(dir, 'a.json'), captions: join(KAT, base.captions), images: join(KAT, base.images), knowledge: join(KAT, base.knowledge), examples: Object.fromEntries(Object.entries(base.examples).map(([k, v]) => [k, join(KAT, v)])) }));
   const env = { ...process.env, OPENAI_BASE_URL: '', OPENAI_API_KEY: '' };
   for (const k of Object.keys(env)) if (/^OKVQA_/.test(k)) delete env[k];
+  // Steady-state rate: the run's progress lines ("i/N questions", one per question at N ≤ 19) timestamped as they come,
+  // (last − first done) / (time between them): model loading and process start-up left out.
+  let ticks = [];
   const okvqa = (args, extra = {}) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'okvqa.js'), ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (d) => (err += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (args[0] === 'run') for (const m of String(d).matchAll(/^(\d+)\/\d+ questions/gm)) ticks.push([performance.now(), Number(m[1])]);
+    });
     return new Promise((res, rej) => child.on('exit', (code) => (code === 0 ? res(err) : rej(new Error(`okvqa ${args[0]} exited ${code}: ${err}`)))));
   };
-  const common = ['kat', '--data', data, '--profile', 'tiny', '--no-progress', '--no-check', '--concurrency', '1'];
+  const steady = () => {
+    if (ticks.length < 2) return (ticks = []), NaN;
+    const [t0, d0] = ticks[0];
+    const [t1, d1] = ticks[ticks.length - 1];
+    ticks = [];
+    return t1 > t0 ? ((d1 - d0) * 1000) / (t1 - t0) : NaN;
+  };
+  const common = ['kat', '--data', data, '--profile', 'tiny', '--no-check', '--concurrency', '1']; // progress on: not a TTY, so one line per question
   let outs = 0;
   const single = async () => {
     const t0 = performance.now();
     await okvqa(['run', ...common, '--out', join(dir, `o${++outs}`)], { OKVQA_CACHE_PATH: join(dir, `c${outs}.sqlite`) });
-    return (performance.now() - t0) / 1000;
+    return [(performance.now() - t0) / 1000, steady()];
   };
   const distributed = async (n) => {
     const queue = await freshDb();
@@ -128,22 +141,28 @@ try {
     await coord;
     const s = (performance.now() - t0) / 1000;
     await Promise.all(workers);
-    return s;
+    return [s, steady()];
   };
   const loadBefore = loadavg()[0];
   const secs = { sqlite: [] };
-  for (const n of workerCounts) secs[`pg_${n}`] = [];
+  const rates = { sqlite: [] };
+  for (const n of workerCounts) (secs[`pg_${n}`] = []), (rates[`pg_${n}`] = []);
   for (let round = 0; round < Number(arg('rounds', '1')); round++) {
-    secs.sqlite.push(await single());
-    for (const n of workerCounts) secs[`pg_${n}`].push(await distributed(n));
+    const [s, r] = await single();
+    secs.sqlite.push(s), rates.sqlite.push(r);
+    for (const n of workerCounts) {
+      const [s2, r2] = await distributed(n);
+      secs[`pg_${n}`].push(s2), rates[`pg_${n}`].push(r2);
+    }
   }
   const qps = Object.fromEntries(Object.entries(secs).map(([k, v]) => [k, +(qs.length / median(v)).toFixed(3)]));
+  const steadyQps = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, +median(v).toFixed(3)]));
   const loadAfter = loadavg()[0];
-  const ratio2 = qps.pg_2 && qps.pg_1 ? +(qps.pg_2 / qps.pg_1).toFixed(2) : undefined;
-  console.error(`tiny kat, ${qs.length} questions, cold cache, wall time incl. model loading: one process on SQLite ${qps.sqlite} q/s; ` +
-    workerCounts.map((n) => `${n} worker(s) on PostgreSQL ${qps[`pg_${n}`]} q/s`).join(', ') + (ratio2 ? `; 2 workers / 1 = ${ratio2}×` : '') +
+  const ratio2 = steadyQps.pg_2 && steadyQps.pg_1 ? +(steadyQps.pg_2 / steadyQps.pg_1).toFixed(2) : undefined;
+  console.error(`tiny kat, ${qs.length} questions, cold cache, q/s steady (wall incl. start-up and model loading): one process on SQLite ${steadyQps.sqlite} (${qps.sqlite}); ` +
+    workerCounts.map((n) => `${n} worker(s) on PostgreSQL ${steadyQps[`pg_${n}`]} (${qps[`pg_${n}`]})`).join(', ') + (ratio2 ? `; steady 2 workers / 1 = ${ratio2}×` : '') +
     ` (load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} on ${cpus().length} cores)`);
-  report({ bench: 'distributed', questions: qs.length, cores: cpus().length, load_before: +loadBefore.toFixed(2), load_after: +loadAfter.toFixed(2), cache_hit: hit, qps, ratio_2_over_1: ratio2 });
+  report({ bench: 'distributed', questions: qs.length, cores: cpus().length, load_before: +loadBefore.toFixed(2), load_after: +loadAfter.toFixed(2), cache_hit: hit, qps_steady: steadyQps, qps_wall: qps, ratio_2_over_1_steady: ratio2 });
 } finally {
   try { pgRun('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop']); } catch { /* already down */ }
   rmSync(dir, { recursive: true, force: true });
