@@ -4,7 +4,7 @@
  * stopped mid-run is waited for. Each result is compared with a single-process run on SQLite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -18,9 +18,10 @@ const withPg = havePostgres();
 let server: TestPostgres | undefined;
 let data = '';
 let reference = '';
-const N_COPIES = 3; // each fixture question three times (other ids and wording): 9 questions
+const N_COPIES = 2; // each fixture question twice (other ids and wording)
+const N = 3 * N_COPIES;
 
-/** A data.json of 9 questions over the KAT fixture's 3 images, captions, KB and examples. */
+/** A data.json of N questions over the KAT fixture's 3 images, captions, KB and examples. */
 function makeData(): string {
   const q = JSON.parse(readFileSync(join(KAT, 'val_questions.json'), 'utf8')) as { questions: { question_id: number; question: string }[] };
   const a = JSON.parse(readFileSync(join(KAT, 'val_annotations.json'), 'utf8')) as { annotations: { question_id: number }[] };
@@ -114,18 +115,18 @@ describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
     const others = [start(workerArgs(url)), start(workerArgs(url))];
     const c = await coordinator.done;
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stderr).toContain('kat: 9 answered, 0 failed');
+    expect(c.stderr).toContain(`kat: ${N} answered, 0 failed`);
     for (const w of others) expect((await w.done).code).toBe(0);
     expect((await victim.done).signal).toBe('SIGKILL');
 
     expect(predictions(out)).toBe(predictions(reference));
     const t = traceOf(out);
     expect(t.map((r) => r.questionId).sort()).toEqual(traceOf(reference).map((r) => r.questionId).sort());
-    expect(new Set(t.map((r) => r.questionId)).size).toBe(9);
+    expect(new Set(t.map((r) => r.questionId)).size).toBe(N);
     expect(t.some((r) => r.worker?.endsWith(`:${victim.child.pid}`))).toBe(true);
     expect(new Set(t.map((r) => r.worker)).size).toBeGreaterThanOrEqual(2);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ status: 'complete', answered: 9, failed: 0, distributed: { queue: url } });
+    expect(manifest).toMatchObject({ status: 'complete', answered: N, failed: 0, distributed: { queue: url } });
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(reference, 'metrics.json'), 'utf8')));
 
     // Another process on an empty local cache, one process, the cache on the same database: every entry is a hit.
@@ -158,24 +159,25 @@ describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
     const w = okvqa([...workerArgs(url), '--set', 'nodes.answer.params.maxLength=3'], { OPENAI_BASE_URL: '', OPENAI_API_KEY: '' });
     expect(w.code).not.toBe(0);
     expect(w.stderr).toMatch(/differ from the run's[\s\S]*What differs:[\s\S]*node "answer"/);
-    await until('a first result', async () => Number((await query<{ n: string }>(url, 'SELECT count(*) AS n FROM okvqa_results').catch(() => [{ n: '0' }]))[0]?.n) >= 1, 90_000);
+    await until('the coordinator to record a first result', async () => existsSync(join(out, 'trace.jsonl')) && readFileSync(join(out, 'trace.jsonl'), 'utf8').trim() !== '', 90_000);
     coordinator.child.kill('SIGINT');
     const c = await coordinator.done;
     expect(c.stderr).toContain('interrupted: rerun with --resume');
     expect((await first.done).code).toBe(0); // the run is no longer running: the worker stops
     const before = traceOf(out).length;
-    expect(before).toBeLessThan(9);
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(before).toBeLessThan(N);
 
     const resumed = start([...runArgs(out, url), '--resume']);
     const second = start(workerArgs(url));
     const r = await resumed.done;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`kat: 9 answered, 0 failed, ${before} from the earlier run`);
+    expect(r.stderr).toContain(`kat: ${N} answered, 0 failed, ${before} from the earlier run`);
     expect((await second.done).code).toBe(0);
     expect(predictions(out)).toBe(predictions(reference));
     const t = traceOf(out);
-    expect(t).toHaveLength(9);
-    expect(new Set(t.map((x) => x.questionId)).size).toBe(9);
+    expect(t).toHaveLength(N);
+    expect(new Set(t.map((x) => x.questionId)).size).toBe(N);
   }, 150_000);
 
   it('the database stopped mid-run: workers and coordinator wait, the run completes once it is back', async () => {
@@ -189,12 +191,12 @@ describe.skipIf(!withPg)('distributed runs on PostgreSQL (tiny kat)', () => {
     server!.start();
     const c = await coordinator.done;
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stderr).toContain('kat: 9 answered, 0 failed');
+    expect(c.stderr).toContain(`kat: ${N} answered, 0 failed`);
     const ws = await Promise.all(workers.map((w) => w.done));
     for (const w of ws) expect(w.code, w.stderr).toBe(0);
     expect([c.stderr, ...ws.map((w) => w.stderr)].join('\n')).toMatch(/database unreachable/);
     expect(predictions(out)).toBe(predictions(reference));
-    expect(new Set(traceOf(out).map((r) => r.questionId)).size).toBe(9);
-    expect(traceOf(out)).toHaveLength(9);
+    expect(new Set(traceOf(out).map((r) => r.questionId)).size).toBe(N);
+    expect(traceOf(out)).toHaveLength(N);
   }, 150_000);
 });
