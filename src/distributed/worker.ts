@@ -86,7 +86,8 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
     const boss = await store.queue({ supervise: false });
     while (!opts.signal.aborted) {
       const runs = (await store.runningRuns()).filter((r) => !opts.runId || r.id.startsWith(opts.runId));
-      const run = runs[0];
+      // The oldest run with questions waiting; else the oldest running one (its questions in flight may come back).
+      const run = (await firstWithWork(boss, runs)) ?? runs[0];
       if (!run) {
         if (!waiting) opts.log.info(`worker ${name}: waiting for a run on ${store.location}`);
         waiting = true;
@@ -98,13 +99,22 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerSummary> {
       checkIdentity(run, work);
       opts.log.info(`worker ${name}: serving run ${run.id} (${work.pipeline.name}, ${work.samples.length} questions)`);
       await serve(run, work, boss, store, name, opts, summary);
-      summary.runs++;
+      if ((await store.run(run.id))?.status !== 'running') summary.runs++;
       if (opts.once) break;
     }
   } finally {
     await store.close();
   }
   return summary;
+}
+
+/** The first of `runs` whose queue holds questions waiting to be taken. */
+async function firstWithWork(boss: PgBoss, runs: readonly RunRow[]): Promise<RunRow | undefined> {
+  for (const r of runs) {
+    const waiting = await withDbRetry('queue', () => boss.getQueueSize(queueName(r.id))).catch(() => 0);
+    if (waiting > 0) return r;
+  }
+  return undefined;
 }
 
 async function serve(run: RunRow, work: PreparedWork, boss: PgBoss, store: RunStore, name: string, opts: WorkerOptions, summary: WorkerSummary): Promise<void> {
@@ -115,6 +125,7 @@ async function serve(run: RunRow, work: PreparedWork, boss: PgBoss, store: RunSt
   const retry = <T>(fn: () => Promise<T>) => withDbRetry(`queue ${store.location}`, fn);
   const stillRunning = async () => (await store.run(run.id))?.status === 'running';
   const slot = async () => {
+    let idleSince: number | undefined;
     while (!opts.signal.aborted) {
       let jobs: PgBoss.Job<{ q: string }>[];
       try {
@@ -126,9 +137,17 @@ async function serve(run: RunRow, work: PreparedWork, boss: PgBoss, store: RunSt
       const job = jobs[0];
       if (!job) {
         if (!(await stillRunning())) return;
+        // Nothing queued here for a while: serve another run that has questions waiting (unless told to stay).
+        idleSince ??= Date.now();
+        if (!opts.once && !opts.runId && Date.now() - idleSince > 10_000) {
+          const others = (await store.runningRuns()).filter((r) => r.id !== run.id);
+          if (await firstWithWork(boss, others)) return;
+          idleSince = Date.now();
+        }
         await sleep(opts.pollMs ?? 250, opts.signal);
         continue;
       }
+      idleSince = undefined;
       const q = job.data.q;
       if (await store.hasResult(run.id, q)) {
         // Answered by a worker whose lease ran out before it could say so: nothing to do twice.
