@@ -524,6 +524,31 @@
     return box;
   }
 
+  // ---------- leaderboard: the run among published results ----------
+  function leaderboardSection() {
+    var box = el('section', { cls: 'leaderboard' }, [el('h2', { text: 'Among published results' })]);
+    data.leaderboard.forEach(function (p) {
+      var W = 920, labelW = 330, barW = 280, rowH = 20, H = p.rows.length * rowH + 6;
+      var s = svg('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'accuracy among published results, ' + p.benchmarkLabel, 'class': 'chart' });
+      p.rows.forEach(function (r, i) {
+        var y = i * rowH + 3;
+        var label = (r.caveats.length ? '* ' : '') + r.system;
+        var t = svg('text', { x: labelW - 6, y: y + 13, 'text-anchor': 'end', 'class': r.run ? 'lbl run' : 'lbl', text: label.length > 48 ? label.slice(0, 47) + '…' : label });
+        append(t, svg('title', { text: r.system + (r.venue ? ' — ' + r.venue : '') + (r.caveats.length ? '\n* ' + r.caveats.join('; ') : '') + (r.readAt ? '\nread at: ' + r.readAt : '') }));
+        s.appendChild(t);
+        s.appendChild(svg('rect', { x: labelW, y: y + 2, width: Math.max(0, r.accuracy / 100 * barW), height: 12, 'class': r.run ? 'bar run' : (r.caveats.length ? 'bar other' : 'bar a') }));
+        s.appendChild(svg('text', { x: labelW + barW + 6, y: y + 13, 'class': 'val', text: fmt(r.accuracy) + (r.venue ? '  ' + r.venue : '') }));
+      });
+      var caveated = p.rows.filter(function (r) { return !r.run && r.caveats.length; });
+      box.appendChild(el('div', { cls: 'chartbox' }, [
+        el('h4', { text: p.benchmarkLabel + ': #' + p.rank + ' of ' + p.of + (p.runCaveats.length ? ' (' + p.runCaveats.join('; ') + ')' : '') }),
+        s,
+        caveated.length ? el('ul', { cls: 'caveats' }, caveated.map(function (r) { return el('li', { text: '* ' + r.system + ': ' + r.caveats.join('; ') }); })) : el('p', { cls: 'muted', text: 'every published number here is scored as this run' }),
+      ]));
+    });
+    return box;
+  }
+
   // ---------- page ----------
   app.textContent = '';
   document.title = data.title;
@@ -532,6 +557,7 @@
   if (cmp) sums.appendChild(runSummary(data.compare, 'Run B (comparison)'));
   app.appendChild(sums);
   if (data.warnings.length) app.appendChild(el('ul', { cls: 'warnings' }, data.warnings.map(function (w) { return el('li', { text: w }); })));
+  if (data.leaderboard && data.leaderboard.length) app.appendChild(leaderboardSection());
   if (cmp) app.appendChild(compareSection());
   app.appendChild(categorySection());
   app.appendChild(stageSection());

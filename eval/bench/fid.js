@@ -5,6 +5,7 @@
 // tensors made before timing, in the same process, interleaved rep by rep.
 //
 //   npm run build && npm run bench -- fid [--questions 2] [--batch 2] [--passages 40] [--reps 3] [--size base|tiny]
+//                                         [--model DIR]   (a reader folder, e.g. one `okvqa reader import` wrote)
 //                                         [--pipeline kat] [--data test/fixtures/okvqa-mini/data.json]
 //
 // No trained reader exists offline, so `--size base` (default) generates a RANDOM reader with flan-t5-base geometry
@@ -16,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { resolveConfig } from '../../dist/core/config.js';
 import { createRunContext } from '../../dist/run-context.js';
@@ -34,8 +35,11 @@ const nPassages = Number(arg('passages', '40'));
 const reps = Number(arg('reps', '3'));
 const log = (m) => console.error(m);
 
+const modelArg = arg('model', '');
 let modelDir;
-if (size === 'tiny') {
+if (modelArg) {
+  modelDir = resolve(modelArg);
+} else if (size === 'tiny') {
   modelDir = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
 } else if (size === 'base') {
   modelDir = join(tmpdir(), 'okvqa-bench-t5-base-random');
@@ -78,7 +82,7 @@ const runOurs = () =>
 // --- the bare loop: its own sessions on the same files, tensors made up front -------------------------------------
 const reader = await loadT5Reader(ctx, readerSource(ctx, modelDir));
 const g = reader.geometry;
-log(`reader ${size}: d_model ${g.dModel}, ${g.numDecoderLayers} decoder layers, vocab ${g.vocabSize}; ${nQuestions} questions × ${nPassages} passages, batch ${batch}, ${reps} reps`);
+log(`reader ${modelArg ? modelDir : size}: d_model ${g.dModel}, ${g.numDecoderLayers} decoder layers, vocab ${g.vocabSize}; ${nQuestions} questions × ${nPassages} passages, batch ${batch}, ${reps} reps`);
 const ids = samples.map((s, i) => tokenizePassages(reader, { question: s.question, passages: passagesOf(i).map((p) => p.text) }, FID_KAT));
 const L = Math.max(...ids.flat().map((p) => p.length));
 log(`tokens per passage: ${L} (all passages ${ids.flat().every((p) => p.length === L) ? 'equal' : 'NOT equal'})`);
@@ -177,7 +181,8 @@ if (!existsSync(join(root, 'pipelines', `${pipelineName}.yaml`))) {
 
 report({
   bench: 'fid',
-  size,
+  size: modelArg ? 'model' : size,
+  ...(modelArg ? { model: modelDir } : {}),
   questions: nQuestions,
   passages: nPassages,
   tokensPerPassage: L,

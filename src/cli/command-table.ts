@@ -37,7 +37,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/check.js'),
   },
   {
-    commands: [{ name: 'eval', term: 'eval [options]', description: 'score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA)' }],
+    commands: [{ name: 'eval', term: 'eval [options]', description: 'score predictions exactly as the official evaluators (VQA vqaEval.py for OK-VQA, eval_predictions.py for A-OKVQA) and place them among published results' }],
     load: () => import('./commands/eval.js'),
   },
   {
@@ -70,6 +70,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     commands: [{ name: 'export', term: 'export', description: 'export a finished run for other tools' }],
     load: () => import('./commands/export.js'),
+  },
+  {
+    commands: [{ name: 'reader', term: 'reader', description: 'FiD reader checkpoints: import PyTorch T5 / KAT weights for reader.fid' }],
+    load: () => import('./commands/reader-import.js'),
   },
   {
     commands: [{ name: 'ask', term: 'ask [options] <image> <question>', description: 'answer one question about any image file, or - for stdin (no dataset or COCO id needed); prints the answer and the knowledge used' }],

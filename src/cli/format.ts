@@ -8,7 +8,7 @@ export function formatScore(score: Score): string {
     if (score.multipleChoice !== null) lines.push(`multiple choice: ${score.multipleChoice.toFixed(2)}  (${score.nMultipleChoice} questions)`);
     return lines.join('\n');
   }
-  const lines = [`OK-VQA  questions: ${score.n}`, `overall accuracy: ${score.overall.toFixed(2)}`];
+  const lines = [`OK-VQA  questions: ${score.n}`, `overall accuracy: ${score.overall.toFixed(2)}${score.answers ? `  (${score.answers === 'stemmed' ? 'v1.1 stemmed' : 'raw'} answers)` : ''}`];
   const types = Object.entries(score.perAnswerType);
   if (types.length) lines.push('per answer type:', ...types.map(([k, v]) => `  ${k}: ${v.toFixed(2)}`));
   const qtypes = Object.entries(score.perQuestionType);

@@ -2,6 +2,9 @@
 
 export type DatasetName = 'okvqa' | 'aokvqa';
 
+/** Prefix of the image "path" of in-memory bytes (a Buffer given to the library): `memory:<sha256>`. */
+export const MEMORY_IMAGE_PREFIX = 'memory:';
+
 /** One question to answer. `answers` (ten raw answers) is present only when ground truth is known. */
 export interface Sample {
   dataset: DatasetName;
@@ -50,6 +53,8 @@ export interface Example {
   answers: string[];
   context: string;
   similarity?: number;
+  /** The example's own answer candidates, best first (Prophet shows them with the example). */
+  candidates?: { answer: string; score: number }[];
 }
 
 /** One LLM prompt and what came back: what a trace must record to reproduce a run. */

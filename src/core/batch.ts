@@ -206,7 +206,7 @@ export async function runBatch<S extends object>(opts: BatchOptions<S>): Promise
     results.set(result.questionId, result);
     ran++;
     if (!result.ok) failed++;
-    for (const k of Object.keys(usage) as (keyof Usage)[]) usage[k] += result.usage[k];
+    for (const k of Object.keys(result.usage) as (keyof Usage)[]) usage[k] = (usage[k] ?? 0) + (result.usage[k] ?? 0);
     opts.onResult?.(result, { done: results.size, total: samples.length, failed });
   };
   try {

@@ -53,6 +53,23 @@ export const configSchema = z.object({
       maxRetries: z.number().int().min(0).default(4),
     })
     .prefault({}),
+  /** Vision-language models (docs/vlm.md): served by an OpenAI-compatible server, the llm server unless set here. */
+  vlm: z
+    .object({
+      /** Model name on the server (default: llm.model, else gpt-4o-mini). */
+      model: z.string().optional(),
+      /** Server and key for the VLM when it is not the llm server (default: llm.baseURL / llm.apiKey). */
+      baseURL: z.string().optional(),
+      apiKey: z.string().optional(),
+      /** Longest image side sent, in pixels (resized with sharp, never enlarged), and the JPEG quality. */
+      maxSide: z.number().int().min(16).max(8192).default(768),
+      jpegQuality: z.number().int().min(1).max(100).default(90),
+      /** OpenAI's image `detail` (low / high / auto); `omit` leaves it out for servers that refuse the field. */
+      detail: z.enum(['auto', 'low', 'high', 'omit']).default('auto'),
+      /** Pre-flight: send one tiny image to the server, so a model without image input is refused before the run. */
+      probe: z.boolean().default(true),
+    })
+    .prefault({}),
   knowledge: z
     .object({
       /** Knowledge-base SQLite file (overrides data.json `knowledge`). */
@@ -135,11 +152,13 @@ export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
   OPENAI_API_KEY: 'llm.apiKey',
   OKVQA_LLM_MODEL: 'llm.model',
   OKVQA_LLM_BACKEND: 'llm.backend',
+  OKVQA_VLM_MODEL: 'vlm.model',
+  OKVQA_VLM_BASE_URL: 'vlm.baseURL',
   OKVQA_KB: 'knowledge.kb',
 });
 
 /** `OKVQA_*` variables read elsewhere (not config values). Any other `OKVQA_*` variable is an error (a typo). */
-export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG'];
+export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG', 'OKVQA_PYTHON'];
 
 function unwrapSchema(s: z.ZodType): z.ZodType {
   let cur: any = s;
@@ -274,5 +293,6 @@ export function resolveConfig(layers: ConfigLayers = {}): Config {
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.llm.apiKey) copy.llm.apiKey = '<redacted>';
+  if (copy.vlm.apiKey) copy.vlm.apiKey = '<redacted>';
   return copy;
 }

@@ -18,6 +18,8 @@ export interface Usage {
   cachedCalls: number;
   promptTokens: number;
   completionTokens: number;
+  /** Image tokens of vision-language calls, when the server reports them (absent otherwise). */
+  imageTokens?: number;
 }
 
 /** What every node of a run shares. */

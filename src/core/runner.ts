@@ -1,9 +1,10 @@
-import type { ArtifactTypes, Prediction, Sample } from './artifacts.js';
+import { readFile } from 'node:fs/promises';
+import { MEMORY_IMAGE_PREFIX, type ArtifactTypes, type Prediction, type Sample } from './artifacts.js';
 import { Cache } from './cache.js';
 import type { RunContext, StageContext, Usage } from './context.js';
 import { StageError, errorMessage } from './errors.js';
 import { SAMPLE_NODE, type CompiledNode, type CompiledPipeline } from './graph.js';
-import { hashValue } from './hash.js';
+import { hashValue, sha256 } from './hash.js';
 
 export interface NodeTrace {
   stage: string;
@@ -71,13 +72,38 @@ export class PipelineExecutor {
     return fp;
   }
 
+  /**
+   * The sha256 of an image file's bytes, read once per question (`memo`: the question's own map, so a file replaced
+   * between questions of a long-lived answerer is read again); undefined when it cannot be read (the stage says why).
+   */
+  private imageContentHash(path: string, memo: Map<string, Promise<string | undefined>>): Promise<string | undefined> {
+    if (path.startsWith(MEMORY_IMAGE_PREFIX)) return Promise.resolve(path.slice(MEMORY_IMAGE_PREFIX.length));
+    let h = memo.get(path);
+    if (!h) {
+      h = readFile(path).then(
+        (b) => sha256(b),
+        () => undefined,
+      );
+      memo.set(path, h);
+    }
+    return h;
+  }
+
   /** The cache key of a node for given input values. */
-  async nodeKey(node: CompiledNode, inputs: Record<string, unknown>): Promise<string> {
+  async nodeKey(node: CompiledNode, inputs: Record<string, unknown>, imageHashes = new Map<string, Promise<string | undefined>>()): Promise<string> {
     const inputHashes: Record<string, string> = {};
     for (const [k, v] of Object.entries(inputs)) {
       if (v === undefined) continue;
-      // A question's image is identified by its id, not by where it lies on this machine: caches stay portable.
-      inputHashes[k] = hashValue(node.stage.inputs[k]?.kind === 'sample' ? { ...(v as Sample), imagePath: undefined } : v);
+      const spec = node.stage.inputs[k];
+      if (spec?.kind !== 'sample') {
+        inputHashes[k] = hashValue(v);
+        continue;
+      }
+      // A question's image is identified by its id and, for a stage that reads its pixels, by its content — never by
+      // where it lies on this machine: caches stay portable, and another file under the same id is another image.
+      const s = v as Sample;
+      const content = spec.image && s.imagePath && s.imageHash === undefined ? await this.imageContentHash(s.imagePath, imageHashes) : undefined;
+      inputHashes[k] = hashValue({ ...s, imagePath: undefined, ...(content ? { imageHash: content } : {}) });
     }
     return Cache.key({
       stage: node.stage.id,
@@ -97,6 +123,7 @@ export class PipelineExecutor {
     let firstError: SampleResult['error'];
     const cacheKeys = new Set<string>();
     const cache = this.ctx.cache.recording((k) => cacheKeys.add(k));
+    const imageHashes = new Map<string, Promise<string | undefined>>();
 
     const runNode = async (node: CompiledNode): Promise<unknown> => {
       const inputs: Record<string, unknown> = {};
@@ -126,6 +153,7 @@ export class PipelineExecutor {
             acc.cachedCalls += u.cachedCalls ?? 0;
             acc.promptTokens += u.promptTokens ?? 0;
             acc.completionTokens += u.completionTokens ?? 0;
+            if (u.imageTokens !== undefined) acc.imageTokens = (acc.imageTokens ?? 0) + u.imageTokens;
           }
         },
       };
@@ -137,7 +165,7 @@ export class PipelineExecutor {
         let cached = false;
         if (node.stage.cache === false) output = await compute();
         else {
-          const key = await this.nodeKey(node, inputs);
+          const key = await this.nodeKey(node, inputs, imageHashes);
           const label = `${node.stage.id} (node ${node.name}, question ${sample.questionId})`;
           const r = await cache.getOrCompute(key, label, compute, { notes, usage: nodeUsage } satisfies SharedWork);
           output = r.value;

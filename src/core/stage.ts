@@ -7,6 +7,11 @@ import type { RunContext, StageContext } from './context.js';
 export interface InputSpec {
   kind: ArtifactKind;
   optional?: boolean;
+  /**
+   * For a `sample` input: the stage reads the image's pixels, so the image's content (sha256 of the file, or of the bytes
+   * given) joins the node's cache key besides the COCO id: another file under the same id never reuses its results.
+   */
+  image?: boolean;
 }
 
 export type InputSpecs = Record<string, InputSpec>;

@@ -27,6 +27,15 @@ const katSchema = z.strictObject({
   questions: z.string().optional(),
 });
 
+/** Prophet's released answer heuristics (MILVLG/prophet assets/). */
+const prophetSchema = z.strictObject({
+  candidates: z.string().optional(),
+  examples: z.string().optional(),
+  captions: z.string().optional(),
+  /** Question files of the examples (default data.json "examples"); A-OKVQA test: train and val. */
+  pool: z.array(z.strictObject({ questions: z.string(), annotations: z.string().optional() })).optional(),
+});
+
 /** data.json: which files a run reads. Relative paths resolve against data.json's folder. */
 export const dataFileSchema = z.strictObject({
   dataset: z.enum(['okvqa', 'aokvqa']),
@@ -34,17 +43,20 @@ export const dataFileSchema = z.strictObject({
   annotations: z.string().optional(),
   images: z.string().optional(),
   captions: z.string().optional(),
+  /** Question-aware captions keyed by question id (`{question_id: caption}`, e.g. InstructBLIP's / PromptCap's). */
+  questionCaptions: z.string().optional(),
   tags: z.string().optional(),
   knowledge: z.string().optional(),
   examples: examplesSchema.optional(),
   kat: katSchema.optional(),
+  prophet: prophetSchema.optional(),
 });
 export type DataFile = z.infer<typeof dataFileSchema>;
 
 export function resolveDataSources(spec: DataFile, dir: string): DataSources {
   const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(dir, p));
   const out: DataSources = { dataset: spec.dataset, dir, questions: abs(spec.questions)! };
-  for (const k of ['annotations', 'images', 'captions', 'tags', 'knowledge'] as const) {
+  for (const k of ['annotations', 'images', 'captions', 'questionCaptions', 'tags', 'knowledge'] as const) {
     const v = abs(spec[k]);
     if (v) out[k] = v;
   }
@@ -61,6 +73,22 @@ export function resolveDataSources(spec: DataFile, dir: string): DataSources {
     for (const k of ['entities', 'implicit', 'questions'] as const) {
       const v = abs(spec.kat[k]);
       if (v) out.kat[k] = v;
+    }
+  }
+  if (spec.prophet) {
+    const p = spec.prophet;
+    out.prophet = {};
+    for (const k of ['candidates', 'examples', 'captions'] as const) {
+      const v = abs(p[k]);
+      if (v) out.prophet[k] = v;
+    }
+    if (p.pool) {
+      out.prophet.pool = p.pool.map((f) => {
+        const e: { questions: string; annotations?: string } = { questions: abs(f.questions)! };
+        const a = abs(f.annotations);
+        if (a) e.annotations = a;
+        return e;
+      });
     }
   }
   return out;

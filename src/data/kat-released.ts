@@ -5,8 +5,12 @@
  * - `{split}.pkl`: (questions {key: text}, answers {key: [answer, …]}) under the same keys.
  * A key is matched to an OK-VQA question by its image (`key.split('#')[0]`) and question text, whatever its suffix.
  */
+import type { Sample } from '../core/artifacts.js';
 import { InputError } from '../core/errors.js';
-import { readPickle } from './pickle.js';
+import type { Resources } from '../core/resources.js';
+import { loadSamples } from './data-file.js';
+import { pyStr, readPickle } from './pickle.js';
+import type { DataSources } from './sources.js';
 
 export interface KatEntities {
   entities: { name: string; description: string }[];
@@ -26,9 +30,8 @@ function asDict(v: unknown, path: string, what: string): Record<string, unknown>
   return v as Record<string, unknown>;
 }
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : String(v);
-}
+/** Python's `str()` of a pickled value (KAT formats them with `str.format`): a `None` reads as `None`. */
+const str = pyStr;
 
 /** Image id → KAT's top entities and scores. */
 export function loadKatEntities(path: string): Map<number, KatEntities> {
@@ -125,4 +128,44 @@ export class KatKeyIndex {
     }
     return out;
   }
+}
+
+/**
+ * The KAT key of a question of the run: through `{split}.pkl` (`questionsPath`) by image and question text, repeated
+ * (image, question) pairs of the run's question set (data.json `questions`) taking their keys in order. Loaded once per
+ * run through `resources`. Undefined when no key matches.
+ */
+export async function katKeyOf(
+  sample: Pick<Sample, 'questionId' | 'imageId' | 'question'>,
+  questionsPath: string,
+  ctx: { data: DataSources; resources: Resources },
+): Promise<string | undefined> {
+  if (sample.imageId === undefined) return undefined;
+  const index = await ctx.resources.get(`kat-keys:${questionsPath}`, () => new KatKeyIndex(loadKatQuestions(questionsPath).questions));
+  const paired = ctx.data.questions
+    ? await ctx.resources.get(`kat-keys-paired:${questionsPath}`, () =>
+        index.pair(loadSamples({ ...ctx.data, annotations: undefined, images: undefined })),
+      )
+    : undefined;
+  return paired?.get(sample.questionId) ?? index.keyOf(sample.imageId, sample.question);
+}
+
+/**
+ * KAT's gold answers (`{split}.pkl`'s img_answers, what KAT's evaluation scores against) by question id, for the
+ * questions of `questions`; the ids `{split}.pkl` has no key for are listed in `missing`.
+ */
+export function katAnswersByQuestionId(
+  questionsPath: string,
+  questions: readonly Pick<Sample, 'questionId' | 'imageId' | 'question'>[],
+): { answers: Map<string, string[]>; missing: string[] } {
+  const kat = loadKatQuestions(questionsPath);
+  const keys = new KatKeyIndex(kat.questions).pair(questions);
+  const answers = new Map<string, string[]>();
+  const missing: string[] = [];
+  for (const q of questions) {
+    const a = keys.has(q.questionId) ? kat.answers.get(keys.get(q.questionId)!) : undefined;
+    if (a) answers.set(q.questionId, a);
+    else missing.push(q.questionId);
+  }
+  return { answers, missing };
 }

@@ -129,3 +129,16 @@ export function readPickle(path: string): unknown {
     throw new InputError(`not a readable pickle: ${(err as Error).message}`, path);
   }
 }
+
+/**
+ * Python's `str()` of a value read from a pickle, as KAT's `'{} is a {}'.format(name, description)` prints it: `None`,
+ * `True` / `False`, strings as they are. (A float that holds an integer prints as `1`, where Python would print `1.0`:
+ * the pickle reader does not keep the distinction.)
+ */
+export function pyStr(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  return String(v);
+}

@@ -15,6 +15,8 @@ export interface AokvqaScore {
   multipleChoice: number | null;
   nDirectAnswer: number;
   nMultipleChoice: number;
+  /** The records' `split` (val, train, …) when they all share one. */
+  split?: string;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface KatEmsScore {
   /** Mean accuracy in percent (2 decimals, Python rounding). */
   overall: number;
   perQuestion: Record<string, number>;
+  /** Where the gold answers came from: the annotation file, or KAT's `{split}.pkl` (as KAT's evaluation read them). */
+  answers?: { from: 'annotations' | 'kat'; file: string };
 }
 
 /**
@@ -47,7 +49,7 @@ export interface KatEmsScore {
 export function evaluateKatEms(
   annotations: readonly VqaGroundTruth[],
   predictions: readonly VqaPrediction[],
-  opts: { answerField?: 'answer' | 'raw_answer' } = {},
+  opts: { answerField?: 'answer' | 'raw_answer'; goldAnswers?: ReadonlyMap<string, readonly string[]> } = {},
 ): KatEmsScore {
   const field = opts.answerField ?? 'answer';
   const predById = new Map(predictions.map((p) => [String(p.question_id), p.answer]));
@@ -59,8 +61,15 @@ export function evaluateKatEms(
   }
   const perQuestion: Record<string, number> = {};
   let sum = 0;
+  if (opts.goldAnswers) {
+    const without = annotations.filter((a) => !opts.goldAnswers!.has(String(a.question_id)));
+    if (without.length) {
+      throw new EvalInputError(`${without.length} annotated question(s) have no gold answers in the given answer set (first: ${without[0]!.question_id})`);
+    }
+  }
   for (const a of annotations) {
-    const gts = a.answers.map((x: GtAnswer) => {
+    const gold = opts.goldAnswers?.get(String(a.question_id));
+    const gts = gold ? [...gold] : a.answers.map((x: GtAnswer) => {
       const v = x[field];
       if (typeof v !== 'string') throw new EvalInputError(`question ${a.question_id}: an answer has no string "${field}"`);
       return v;

@@ -2,6 +2,7 @@ import type { DatasetName } from '../core/artifacts.js';
 import { checkAokvqaRecords, checkVqaAnnotations, readVqaQuestions } from '../data/eval-files.js';
 import { InputError } from '../core/errors.js';
 import { readJsonFile } from '../data/read-json.js';
+import type { VqaAnnotation } from '../data/okvqa.js';
 import { evaluateKatEms, type KatEmsScore } from './kat-ems.js';
 import { evaluateAokvqa, type AokvqaPrediction, type AokvqaScore } from './aokvqa-accuracy.js';
 import { evaluateVqa, EvalInputError, type VqaEvalOptions, type VqaPrediction, type VqaScore } from './vqa-accuracy.js';
@@ -14,6 +15,36 @@ export interface ScoreOptions extends VqaEvalOptions {
   questions?: string;
   /** Evaluate only these question ids (runs with --limit). */
   only?: ReadonlySet<string>;
+  /**
+   * OK-VQA: score against `raw` answers (v1.1's `raw_answer`, or v1.0's `answer`, which is raw) or v1.1's `stemmed`
+   * `answer` field. Default: the file's `answer` field, as the official evaluator reads it.
+   */
+  answers?: 'raw' | 'stemmed';
+}
+
+/** Whether an OK-VQA annotation file's `answer` fields are v1.1's stemmed answers (some differ from `raw_answer`). */
+export function hasStemmedAnswers(annotations: readonly VqaAnnotation[]): boolean {
+  for (const a of annotations) for (const x of a.answers) if (x.raw_answer !== undefined && x.raw_answer !== x.answer) return true;
+  return false;
+}
+
+/** The annotations with the chosen answer version in `answer` (see ScoreOptions.answers), and which version that is. */
+export function selectAnswers(annotations: VqaAnnotation[], choice: 'raw' | 'stemmed' | undefined, file: string): { annotations: VqaAnnotation[]; answers: 'raw' | 'stemmed' } {
+  const stemmed = hasStemmedAnswers(annotations);
+  if (choice === undefined) return { annotations, answers: stemmed ? 'stemmed' : 'raw' };
+  if (choice === 'stemmed') {
+    if (!stemmed) {
+      throw new EvalInputError(
+        `--answers stemmed needs OK-VQA v1.1 annotations (stemmed "answer" beside "raw_answer"); ${file} carries raw answers only (OK-VQA v1.0 or a raw reassembly). Score with --answers raw, or pass the v1.1 mscoco_val2014_annotations.json`,
+      );
+    }
+    return { annotations, answers: 'stemmed' };
+  }
+  if (!stemmed) return { annotations, answers: 'raw' };
+  return {
+    annotations: annotations.map((a) => ({ ...a, answers: a.answers.map((x) => (x.raw_answer === undefined ? x : { ...x, answer: x.raw_answer })) })),
+    answers: 'raw',
+  };
 }
 
 /** Guess the dataset from the annotation file's shape: a list is A-OKVQA, an object with `annotations` is VQA/OK-VQA. */
@@ -37,7 +68,12 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
     let records = checkAokvqaRecords(annotationData, annotationsPath);
     if (opts.only) records = records.filter((r) => opts.only!.has(r.question_id));
     if (opts.transformPrediction) throw new EvalInputError('stemming applies to OK-VQA only');
-    return evaluateAokvqa(records, preds as Record<string, AokvqaPrediction>);
+    if (opts.answers) throw new EvalInputError('--answers applies to OK-VQA only');
+    const score = evaluateAokvqa(records, preds as Record<string, AokvqaPrediction>);
+    const splits = new Set(records.map((r) => r.split));
+    const split = [...splits][0];
+    if (splits.size === 1 && typeof split === 'string') score.split = split;
+    return score;
   }
   if (!Array.isArray(preds)) throw new InputError('results is not an array of objects [{"question_id", "answer"}]', predictionsPath);
   preds.forEach((p, i) => {
@@ -45,7 +81,8 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
       throw new InputError('each prediction needs "question_id" and a string "answer"', predictionsPath, `[${i}]`);
     }
   });
-  let annotations = checkVqaAnnotations(annotationData, annotationsPath);
+  const selected = selectAnswers(checkVqaAnnotations(annotationData, annotationsPath), opts.answers, annotationsPath);
+  let annotations = selected.annotations;
   if (opts.questions) {
     const qids = new Set(readVqaQuestions(opts.questions).map((q) => q.question_id));
     const missing = annotations.filter((a) => !qids.has(a.question_id));
@@ -61,7 +98,7 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
     seen.set(k, i);
   });
   try {
-    return evaluateVqa(annotations, preds as VqaPrediction[], opts);
+    return { ...evaluateVqa(annotations, preds as VqaPrediction[], opts), answers: selected.answers };
   } catch (err) {
     if (err instanceof EvalInputError) throw new EvalInputError(`${predictionsPath} against ${annotationsPath}: ${err.message}`);
     throw err;
@@ -72,7 +109,12 @@ export function scorePredictions(annotationsPath: string, preds: unknown, opts: 
 export function scoreKatEmsFiles(
   annotationsPath: string,
   predictionsPath: string,
-  opts: { answerField?: 'answer' | 'raw_answer'; only?: ReadonlySet<string> } = {},
+  opts: {
+    answerField?: 'answer' | 'raw_answer';
+    only?: ReadonlySet<string>;
+    /** Gold answers by question id (KAT's `{split}.pkl`) instead of the annotation file's, and that file's path. */
+    gold?: { answers: ReadonlyMap<string, readonly string[]>; file: string };
+  } = {},
 ): KatEmsScore {
   const preds = readJsonFile(predictionsPath);
   const annotationData = readJsonFile(annotationsPath);
@@ -85,5 +127,9 @@ export function scoreKatEmsFiles(
   });
   let annotations = checkVqaAnnotations(annotationData, annotationsPath);
   if (opts.only) annotations = annotations.filter((a) => opts.only!.has(String(a.question_id)));
-  return evaluateKatEms(annotations, preds as VqaPrediction[], opts.answerField ? { answerField: opts.answerField } : {});
+  const score = evaluateKatEms(annotations, preds as VqaPrediction[], {
+    ...(opts.answerField ? { answerField: opts.answerField } : {}),
+    ...(opts.gold ? { goldAnswers: opts.gold.answers } : {}),
+  });
+  return { ...score, answers: opts.gold ? { from: 'kat', file: opts.gold.file } : { from: 'annotations', file: annotationsPath } };
 }

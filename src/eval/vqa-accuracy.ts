@@ -22,6 +22,8 @@ export interface VqaScore {
   perQuestion: Record<string, number>;
   perQuestionType: Record<string, number>;
   perAnswerType: Record<string, number>;
+  /** Which OK-VQA answers were scored: `raw` (v1.0, or v1.1's raw_answer) or v1.1's `stemmed` answer field. */
+  answers?: 'raw' | 'stemmed';
 }
 
 export interface VqaEvalOptions {

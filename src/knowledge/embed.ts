@@ -1,9 +1,12 @@
 /**
  * Embed the entity texts of a knowledge base with the CLIP text tower (src/models/clip.ts), in batches.
  * Resumable: only entities without a vector for the model are embedded, and each batch is committed.
+ * Each text is cleaned as openai/CLIP's tokenizer cleans it before BPE (src/text/clip-clean.ts: ftfy, HTML entities,
+ * whitespace), as KAT's CLIP saw its entity texts; the stored text stays as it is.
  */
 import type { RunContext } from '../core/context.js';
 import { clipSource, embedTexts } from '../models/clip.js';
+import { clipCleanText } from '../text/clip-clean.js';
 import type { KnowledgeStore } from './store.js';
 
 export interface EmbedProgress {
@@ -54,7 +57,7 @@ export async function embedKb(
     const rows = store.unembedded(key, want, after);
     if (rows.length === 0) break;
     const vecs = await embedTexts(
-      rows.map((r) => r.text),
+      rows.map((r) => clipCleanText(r.text)),
       ctx,
       clipOpts,
     );

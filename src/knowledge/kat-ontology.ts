@@ -4,7 +4,7 @@
  * embedded them (build_wikidata_entity_db.py `load_entity_descriptions`).
  */
 import { InputError } from '../core/errors.js';
-import { readPickle } from '../data/pickle.js';
+import { pyStr, readPickle } from '../data/pickle.js';
 import { katEntityText, KnowledgeStore, type Entity } from './store.js';
 
 export interface KatOntologyResult {
@@ -24,8 +24,9 @@ export function buildKatOntology(opts: { ontology: string; out: string }): KatOn
     for (let i = 0; i < items.length; i += 5000) {
       const batch: Entity[] = items.slice(i, i + 5000).map(([id, v]) => {
         if (!Array.isArray(v) || v.length < 2) throw new InputError(`"${id}": expected (name, description)`, opts.ontology);
-        const label = String(v[0]);
-        const description = String(v[1]);
+        // Python's str(): a None description reads as "None", as KAT's '{} is a {}'.format(…) wrote it
+        const label = pyStr(v[0]);
+        const description = pyStr(v[1]);
         return { id, label, description, text: katEntityText(label, description), source: 'kat-ontology' };
       });
       store.transaction(() => {

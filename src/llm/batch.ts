@@ -50,6 +50,11 @@ export interface BatchState {
 }
 
 export const MAX_BATCH_REQUESTS = 50_000;
+/**
+ * Most bytes of one batch input file: the API takes files up to 200 MB, and requests with images (base64 JPEGs of
+ * ~50–150 kB each) reach that long before 50,000 lines, so batches are cut by size too (with a margin).
+ */
+export const MAX_BATCH_BYTES = 190 * 1024 * 1024;
 
 const FINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 /** Final states in which some or all requests got no answer: reported, and their requests queued again. */
@@ -148,15 +153,27 @@ export function requeueUnsuccessful(dir: string, answered: (key: string) => bool
 }
 
 /** Upload the pending requests (one batch per endpoint) and create the batches. Returns the new batch records. */
-export async function submitBatches(sdk: OpenAI, dir: string): Promise<BatchRecord[]> {
+export async function submitBatches(
+  sdk: OpenAI,
+  dir: string,
+  limits: { maxRequests: number; maxBytes: number } = { maxRequests: MAX_BATCH_REQUESTS, maxBytes: MAX_BATCH_BYTES },
+): Promise<BatchRecord[]> {
   const pendingPath = join(dir, 'pending.jsonl');
   let pending = readLines(pendingPath);
   const created: BatchRecord[] = [];
   while (pending.length) {
     const endpoint = pending[0]!.url;
     const same = pending.filter((l) => l.url === endpoint);
-    // One endpoint per batch, at most MAX_BATCH_REQUESTS lines per input file (the API's limit is 50,000).
-    const group = same.slice(0, MAX_BATCH_REQUESTS);
+    // One endpoint per batch, at most maxRequests lines (the API's limit is 50,000) and maxBytes per input file (at
+    // least one line, whatever its size).
+    const group: BatchLine[] = [];
+    let bytes = 0;
+    for (const l of same) {
+      const size = Buffer.byteLength(JSON.stringify(l)) + 1;
+      if (group.length && (group.length >= limits.maxRequests || bytes + size > limits.maxBytes)) break;
+      group.push(l);
+      bytes += size;
+    }
     const taken = new Set(group);
     const rest = pending.filter((l) => !taken.has(l));
     const jsonl = group.map((l) => JSON.stringify(l)).join('\n') + '\n';

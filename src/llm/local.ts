@@ -140,6 +140,10 @@ export class LocalClient implements LlmClient {
 
   private chatPrompt(tokenizer: any, request: LlmRequest): string {
     const messages = request.messages ?? [];
+    if (messages.some((m) => typeof m.content !== 'string')) {
+      // Vision-language models are served by an OpenAI-compatible server (docs/vlm.md), never embedded.
+      throw new Error('the embedded LLM backend takes text only: image input needs an OpenAI-compatible server (vlm.baseURL or llm.baseURL)');
+    }
     if (tokenizer.chat_template) {
       return tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as string;
     }

@@ -1,4 +1,4 @@
-import type { LlmRequest, LlmResponse, TokenLogprob } from './types.js';
+import type { LlmRequest, LlmResponse, LlmUsage, TokenLogprob } from './types.js';
 import { MalformedResponseError } from './types.js';
 
 /** The endpoint and JSON body of a request in OpenAI's wire format (shared by the live client and the Batch API). */
@@ -31,10 +31,14 @@ function isObj(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function usageOf(json: Record<string, any>): { promptTokens: number; completionTokens: number } {
+function usageOf(json: Record<string, any>): LlmUsage {
   const u = isObj(json.usage) ? json.usage : {};
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  return { promptTokens: n(u.prompt_tokens), completionTokens: n(u.completion_tokens) };
+  const out: LlmUsage = { promptTokens: n(u.prompt_tokens), completionTokens: n(u.completion_tokens) };
+  // Image tokens: reported by some servers under prompt_tokens_details (absent: not recorded, never guessed).
+  const details = isObj(u.prompt_tokens_details) ? u.prompt_tokens_details : isObj(u.input_tokens_details) ? u.input_tokens_details : undefined;
+  if (details && typeof details.image_tokens === 'number' && Number.isFinite(details.image_tokens)) out.imageTokens = details.image_tokens;
+  return out;
 }
 
 /**

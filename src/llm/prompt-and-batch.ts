@@ -30,7 +30,7 @@ export async function completePrompt(config: Config, o: CompletionOptions): Prom
     node: 'llm',
     note: () => {},
     usage: (u) => {
-      for (const k of Object.keys(u) as (keyof Usage)[]) usage[k] += u[k] ?? 0;
+      for (const k of Object.keys(u) as (keyof Usage)[]) usage[k] = (usage[k] ?? 0) + (u[k] ?? 0);
     },
   };
   try {

@@ -142,14 +142,28 @@ export async function completeCached(ctx: StageContext, o: CompletionOptions): P
     modelFiles = modelFingerprint(source);
   }
   const req = buildRequest(identity, o);
+  return completeRequestCached(ctx, req, { estimate: estimateTokens(o.prompt, o.maxTokens), ...(modelFiles !== undefined ? { modelFiles } : {}) });
+}
+
+/**
+ * The cached call behind `completeCached` for a request built by the caller (vision-language requests, src/llm/vlm.ts).
+ * `config` selects the backend (default: the run's; the VLM passes its own llm section), `estimate` is the request's
+ * token estimate for the rate gate, `modelFiles` the identity of an embedded model's files.
+ */
+export async function completeRequestCached(
+  ctx: StageContext,
+  req: LlmRequest,
+  o: { estimate: number; modelFiles?: string; config?: Config },
+): Promise<CompletionResult & { request: LlmRequest }> {
+  const llmCtx = o.config ? { ...ctx, config: o.config } : ctx;
   const attempt = async () => {
     let ranHere = false;
     try {
-      return await ctx.cache.getOrCompute(requestKey(req, modelFiles), requestLabel(req), async () => {
+      return await ctx.cache.getOrCompute(requestKey(req, o.modelFiles), requestLabel(req), async () => {
         ranHere = true;
-        const llm = await getLlm(ctx);
+        const llm = await getLlm(llmCtx);
         try {
-          return await llm.gate.run(estimateTokens(o.prompt, o.maxTokens), () => llm.client.complete(req, ctx.signal), ctx.signal);
+          return await llm.gate.run(o.estimate, () => llm.client.complete(req, ctx.signal), ctx.signal);
         } catch (err) {
           throw describeLlmError(err, llm.client.backend, req.model);
         }
@@ -168,12 +182,17 @@ export async function completeCached(ctx: StageContext, o: CompletionOptions): P
   ctx.usage(
     hit || shared
       ? { cachedCalls: 1 }
-      : { calls: 1, promptTokens: value.usage.promptTokens, completionTokens: value.usage.completionTokens },
+      : {
+          calls: 1,
+          promptTokens: value.usage.promptTokens,
+          completionTokens: value.usage.completionTokens,
+          ...(value.usage.imageTokens !== undefined ? { imageTokens: value.usage.imageTokens } : {}),
+        },
   );
   return { response: value, cached: hit, request: req };
 }
 
-function describeLlmError(err: unknown, backend: string, model: string): Error {
+export function describeLlmError(err: unknown, backend: string, model: string): Error {
   if (err instanceof Error && (err.name === 'BatchPendingError' || err.name === 'CacheMissError')) return err;
   const msg = err instanceof Error ? err.message : String(err);
   const status = (err as { status?: number } | null)?.status;

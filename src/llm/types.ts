@@ -1,8 +1,15 @@
 /** The one interface every LLM backend implements, and the request/response shapes that are cached. */
 
+/** One part of a multimodal chat message, in OpenAI's wire shape (sent as is). */
+export type ChatContentPart =
+  | { type: 'text'; text: string }
+  /** An image as a `data:image/jpeg;base64,…` URL (src/llm/image-part.ts); `detail` as OpenAI's vision API takes it. */
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  /** Text, or text and image parts (vision-language models). */
+  content: string | ChatContentPart[];
 }
 
 /**
@@ -29,6 +36,8 @@ export interface TokenLogprob {
 export interface LlmUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Tokens the image parts cost, when the server reports them (`usage.prompt_tokens_details.image_tokens`). */
+  imageTokens?: number;
 }
 
 export interface LlmResponse {

@@ -85,16 +85,20 @@ export interface FidAnswer {
   batchEncodedPassages: number;
 }
 
-/** The text of one passage as the reader sees it. */
+/**
+ * The text of one passage as the reader sees it: `{question}` and `{passage}` filled in one pass, with a replacer
+ * function, so `$&`, `$1`, `$$` in the texts stay literal and a question containing `{passage}` is not filled twice
+ * (as Python's `str.format` and f-strings in KAT's code behave).
+ */
 export function passageText(template: string, question: string, passage: string): string {
-  return template.replaceAll('{question}', question).replaceAll('{passage}', passage);
+  return template.replace(/\{question\}|\{passage\}/g, (m) => (m === '{question}' ? question : passage));
 }
 
 /** Token ids of every passage of a question, truncated (and EOS-terminated with `appendEos`) as transformers does. */
 export function tokenizePassages(reader: T5Reader, q: FidQuestion, o: Pick<FidOptions, 'textMaxLength' | 'appendEos' | 'template'>): number[][] {
   const texts = q.passages.length
     ? q.passages.map((p) => passageText(o.template, q.question, p))
-    : [o.template.replaceAll('{question}', q.question).replace(/\s*\{passage\}\s*$/, '').replaceAll('{passage}', '')];
+    : [passageText(o.template.replace(/\s*\{passage\}\s*$/, ''), q.question, '')];
   const eos = reader.geometry.eosTokenId;
   const room = o.textMaxLength - (o.appendEos ? 1 : 0);
   if (room < 1) throw new Error(`textMaxLength ${o.textMaxLength} leaves no room for text`);

@@ -3,6 +3,8 @@ import type { Prediction, Sample } from '../core/artifacts.js';
 import { hashValue } from '../core/hash.js';
 import type { NodeTrace, SampleResult } from '../core/runner.js';
 import { vqaQuestionAccuracy } from '../eval/vqa-accuracy.js';
+import { loadLeaderboard, placeRun, runScoresOf, type Placement } from '../eval/leaderboard.js';
+import { errorMessage } from '../core/errors.js';
 import { compactOutput, compactValue, type CompactOptions } from './compact.js';
 import type { ManifestNode, RunFiles } from './run-files.js';
 
@@ -103,6 +105,8 @@ export interface ReportData {
   /** Thumbnails by image id. */
   images: Record<string, ReportImage>;
   warnings: string[];
+  /** Where the run's official score stands among published results (eval/leaderboard.json), one per benchmark. */
+  leaderboard?: Placement[];
 }
 
 export interface RunSummary {
@@ -124,7 +128,23 @@ export interface RunSummary {
   totalMs: number;
 }
 
+/** The official score in metrics.json placed among published results; a missing or unreadable file is a warning. */
+function placeOfficial(metrics: Record<string, unknown> | undefined, pipeline: string | undefined, file: string | false | undefined): { placements: Placement[]; warning?: string } {
+  if (!metrics || file === false) return { placements: [] };
+  const m = metrics as { dataset?: unknown };
+  if (m.dataset !== 'okvqa' && m.dataset !== 'aokvqa') return { placements: [] };
+  try {
+    const published = loadLeaderboard(file);
+    const runs = runScoresOf(metrics as Parameters<typeof runScoresOf>[0]).map((r) => ({ ...r, label: `this run${pipeline ? ` (${pipeline})` : ''}` }));
+    return { placements: runs.map((r) => placeRun(r, published)) };
+  } catch (err) {
+    return { placements: [], warning: `leaderboard not shown: ${errorMessage(err)}` };
+  }
+}
+
 export interface BuildOptions extends CompactOptions {
+  /** Published results to place the run among (default: the packaged eval/leaderboard.json; false: none). */
+  leaderboard?: string | false;
   /** Artifact kind of each stage's output (from the stage registry); unknown stages are shown as plain JSON. */
   stageKinds?: ReadonlyMap<string, string>;
   title?: string;
@@ -420,6 +440,9 @@ export function buildReport(a: RunFiles, b: RunFiles | undefined, opts: BuildOpt
     warnings: [...a.warnings, ...(b?.warnings.map((w) => `comparison run: ${w}`) ?? [])],
   };
   if (outputNode) data.outputNode = outputNode;
+  const placed = placeOfficial(a.metrics, data.run.pipeline, opts.leaderboard);
+  if (placed.placements.length) data.leaderboard = placed.placements;
+  if (placed.warning) data.warnings.push(placed.warning);
   if (b && scoredB) data.compare = { ...summarize(b, [...scoredB.values()].map((s) => s.acc)), flips };
   return data;
 }

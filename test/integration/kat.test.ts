@@ -71,7 +71,10 @@ describe('KAT end to end on the tiny profile (CLI, offline)', () => {
       expect(passages[0]!.text).toMatch(/^title: entity \d\.0 context: entity \d\.0 is a thing number 0 of image \d$/);
       expect(passages[40]!.text).toMatch(/^candidate: answer\d evidence: evidence number \d for the question\.$/);
       expect(q.prediction.attribution).toHaveLength(41);
+      expect(q.nodes.question.notes.questionFrom).toBe('kat'); // data.json names KAT's val2014.pkl
     }
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.katText).toEqual({ question: { from: 'kat', file: join(KAT, 'released', 'val2014.pkl') }, katEmsAnswers: { from: 'kat', file: join(KAT, 'released', 'val2014.pkl') } });
   }, 120_000);
 
   it('the ablations and the corrected merge are one-line overrides that compile', () => {

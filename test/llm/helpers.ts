@@ -43,7 +43,7 @@ export function makeCtx(opts: { config?: ConfigInput; cache?: Cache; resources?:
       notes[k] = v;
     },
     usage(u) {
-      for (const k of Object.keys(u) as (keyof Usage)[]) usageTotal[k] += u[k] ?? 0;
+      for (const k of Object.keys(u) as (keyof Usage)[]) usageTotal[k] = (usageTotal[k] ?? 0) + (u[k] ?? 0);
     },
     notes,
     usageTotal,

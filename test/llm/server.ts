@@ -18,7 +18,41 @@ export interface Reply {
 export interface Recorded {
   path: string;
   body: any;
+  /** The images of a chat request's `image_url` parts, decoded from their data URLs (in message order). */
+  images?: DecodedImage[];
 }
+
+export interface DecodedImage {
+  mime: string;
+  bytes: Buffer;
+  detail?: string;
+}
+
+/** Decode every `image_url` content part of a chat body (data URLs only; anything else is an error, as here it is a bug). */
+export function imagesOf(body: any): DecodedImage[] {
+  const out: DecodedImage[] = [];
+  for (const m of Array.isArray(body?.messages) ? body.messages : []) {
+    if (!Array.isArray(m.content)) continue;
+    for (const part of m.content) {
+      if (part?.type !== 'image_url') continue;
+      const url = String(part.image_url?.url ?? '');
+      const match = /^data:([\w/+.-]+);base64,(.*)$/s.exec(url);
+      if (!match) throw new Error(`image_url is not a base64 data URL: ${url.slice(0, 40)}`);
+      out.push({ mime: match[1]!, bytes: Buffer.from(match[2]!, 'base64'), ...(part.image_url.detail ? { detail: part.image_url.detail } : {}) });
+    }
+  }
+  return out;
+}
+
+/** The text parts of a chat body's messages, joined (the prompt as templated). */
+export function textOf(body: any): string {
+  return (Array.isArray(body?.messages) ? body.messages : [])
+    .map((m: any) => (typeof m.content === 'string' ? m.content : m.content.filter((p: any) => p.type === 'text').map((p: any) => p.text).join('')))
+    .join('\n');
+}
+
+/** What a text-only server answers to an image: HTTP 400, as vLLM / llama.cpp do for a model without a vision tower. */
+export const IMAGES_REFUSED: Reply = { status: 400, json: { error: { message: 'image input not supported', type: 'invalid_request_error', code: null } } };
 
 /** A completion the scripted model gives: text and per-token log-probabilities (tokens null = no logprobs). */
 export interface ScriptedCompletion {
@@ -78,6 +112,13 @@ export function completionReply(body: any, c: ScriptedCompletion): Reply {
   };
 }
 
+/** Add `prompt_tokens_details.image_tokens` to a reply's usage, as servers that count image tokens do. */
+function withImageTokens(r: Reply, images: number, perImage: number | undefined): Reply {
+  const usage = (r.json as any)?.usage;
+  if (!images || perImage === undefined || !usage) return r;
+  return { ...r, json: { ...(r.json as object), usage: { ...usage, prompt_tokens_details: { cached_tokens: 0, image_tokens: images * perImage } } } };
+}
+
 export interface BatchFate {
   status: 'failed' | 'expired' | 'cancelled';
   errors?: { code: string; message: string; line?: number | null; param?: string | null }[];
@@ -92,6 +133,10 @@ interface StoredFile {
 export class TestLlmServer {
   readonly requests: Recorded[] = [];
   handler: Handler = (body) => completionReply(body, { text: ' yes' });
+  /** Answer every request carrying an image with IMAGES_REFUSED (a text-only model). */
+  rejectImages = false;
+  /** `usage.prompt_tokens_details.image_tokens` to report per image in chat replies (undefined: not reported). */
+  imageTokensPerImage: number | undefined;
   private server: Server | undefined;
   private readonly files = new Map<string, StoredFile>();
   private readonly batches = new Map<
@@ -149,8 +194,10 @@ export class TestLlmServer {
 
     if (req.method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions')) {
       const body = JSON.parse(raw.toString('utf8'));
-      this.requests.push({ path, body });
-      const reply = await this.handler(body, this.completionCalls.length, path);
+      const images = imagesOf(body);
+      this.requests.push(images.length ? { path, body, images } : { path, body });
+      if (images.length && this.rejectImages) return send(IMAGES_REFUSED);
+      const reply = withImageTokens(await this.handler(body, this.completionCalls.length, path), images.length, this.imageTokensPerImage);
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
       if (res.destroyed) return;
       send(reply);

@@ -4,7 +4,10 @@
     /usr/bin/python3 test/reader/fid_reference.py < request.json > answer.json
 
 request: {"npz": weights file written by generate_t5.py, "config": config.json path, "maxLength": 10, "numBeams": 1,
-          "questions": [{"passages": [[token ids], ...], "visual": [[features], ...] (optional)}, ...]}
+          "questions": [{"passages": [[token ids], ...], "visual": [[features], ...] (optional)}, ...],
+          "format": "hf" (optional: the npz holds transformers' T5 key names, Linear weights [out, in]),
+          "fusedStride": L, "fusedPassages": N (optional: the batch layout's passage length and count, which place each
+          token in the fused sequence; only the v1.0 cross-attention position bias reads them)}
 answer:  [{"tokens": [...], "tokenLogprobs": [...], "attribution": [...], "attributionSoftmax": [...],
            "visualAttribution": [...] (pre-softmax, per visual token)}, ...]
 
@@ -13,6 +16,12 @@ encodings are concatenated (then the projected visual tokens), and the decoder i
 step (no cache). Relative position buckets are computed here from T5's definition, not taken from the ONNX graphs.
 Attribution: FiD's get_crossattention_scores on the first decoded token: scores before the softmax (and, beside them,
 the softmax weights) averaged over heads, layers and the passage's tokens.
+
+Two T5 variants, from config.json (keys missing from a transformers 3.0.2 config fall back to that version's defaults):
+- v1.1 / flan (feed_forward_proj "gated-gelu", tie_word_embeddings false): gated tanh-GELU, untied head, no rescale.
+- v1.0 (t5-base, KAT; "relu", tied): ReLU feed-forward, head = shared embedding applied to the decoder output times
+  d_model ** -0.5, and, when config okvqa_cross_attention_bias is true, transformers 3.0.2's cross-attention position
+  bias: W_cross[bucket(j - t, causal)] for decoder position t and fused encoder position j, added in every layer.
 """
 import functools
 import json
@@ -22,35 +31,76 @@ import sys
 import numpy as np
 
 
+def bucket_of(rel, bidirectional, num_buckets, max_distance):
+    """T5's bucket of rel = memory position - query position (float64 arithmetic)."""
+    nb, b = num_buckets, 0
+    if bidirectional:
+        nb //= 2
+        if rel > 0:
+            b += nb
+        n = abs(rel)
+    else:
+        n = max(-rel, 0)
+    exact = nb // 2
+    if n < exact:
+        return b + n
+    return b + min(nb - 1, exact + int(math.log(n / exact) / math.log(max_distance / exact) * (nb - exact)))
+
+
 @functools.lru_cache(maxsize=None)
 def buckets(q_len, k_len, bidirectional, num_buckets, max_distance):
     out = np.zeros((q_len, k_len), dtype=np.int64)
     for i in range(q_len):
         for j in range(k_len):
-            rel = j - i  # memory position - query position
-            nb = num_buckets
-            b = 0
-            if bidirectional:
-                nb //= 2
-                if rel > 0:
-                    b += nb
-                n = abs(rel)
-            else:
-                n = max(-rel, 0)
-            exact = nb // 2
-            if n < exact:
-                b += n
-            else:
-                b += min(nb - 1, exact + int(math.log(n / exact) / math.log(max_distance / exact) * (nb - exact)))
-            out[i, j] = b
+            out[i, j] = bucket_of(j - i, bidirectional, num_buckets, max_distance)
+    return out
+
+
+def from_hf(W, cfg):
+    """transformers' T5 key names -> this file's names (Linear weights transposed to [in, out])."""
+    out = {"shared": W["shared.weight"]}
+    for stack, n in (("encoder", cfg["num_layers"]), ("decoder", cfg.get("num_decoder_layers") or cfg["num_layers"])):
+        out[stack + ".rel_bias"] = W[stack + ".block.0.layer.0.SelfAttention.relative_attention_bias.weight"]
+        out[stack + ".final_ln"] = W[stack + ".final_layer_norm.weight"]
+        for i in range(n):
+            b = "{}.block.{}.layer.".format(stack, i)
+            parts = [("self", b + "0.SelfAttention.", b + "0.layer_norm.weight")]
+            if stack == "decoder":
+                parts.append(("cross", b + "1.EncDecAttention.", b + "1.layer_norm.weight"))
+            for name, a, ln in parts:
+                out["{}.{}.{}.ln".format(stack, i, name)] = W[ln]
+                for m in "qkvo":
+                    out["{}.{}.{}.{}".format(stack, i, name, m)] = W[a + m + ".weight"].T
+            f = b + ("2" if stack == "decoder" else "1")
+            out["{}.{}.ff.ln".format(stack, i)] = W[f + ".layer_norm.weight"]
+            for src, dst in (("wi", "wi"), ("wi_0", "wi0"), ("wi_1", "wi1"), ("wo", "wo")):
+                if f + ".DenseReluDense." + src + ".weight" in W:
+                    out["{}.{}.ff.{}".format(stack, i, dst)] = W[f + ".DenseReluDense." + src + ".weight"].T
+    cross = "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"
+    if cross in W:
+        out["decoder.cross_rel_bias"] = W[cross]
+    if "lm_head.weight" in W:
+        out["lm_head"] = W["lm_head.weight"].T
+    if "visual_projection.weight" in W:
+        out["visual.w"], out["visual.b"] = W["visual_projection.weight"].T, W["visual_projection.bias"]
     return out
 
 
 class T5:
-    def __init__(self, npz, cfg):
+    def __init__(self, npz, cfg, fmt=None):
         self.W = {k: v.astype(np.float64) for k, v in np.load(npz).items()}
-        self.c = cfg
+        if fmt == "hf":
+            self.W = from_hf(self.W, cfg)
+        self.c = cfg = dict(cfg)
+        cfg.setdefault("num_decoder_layers", cfg["num_layers"])
+        cfg.setdefault("relative_attention_max_distance", 128)
+        cfg.setdefault("feed_forward_proj", "relu")
+        cfg.setdefault("tie_word_embeddings", True)
+        self.gated = cfg["feed_forward_proj"].startswith("gated-")
+        self.tied = cfg["tie_word_embeddings"]
+        self.cross_bias = bool(cfg.get("okvqa_cross_attention_bias")) and "decoder.cross_rel_bias" in self.W
         self.H, self.dk = cfg["num_heads"], cfg["d_kv"]
+        self.positions = None  # fused positions of the current question's memory rows
 
     def rms(self, x, key):
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + self.c["layer_norm_epsilon"]) * self.W[key]
@@ -70,6 +120,8 @@ class T5:
     def ff(self, x, p):
         W = self.W
         h = self.rms(x, p + ".ff.ln")
+        if not self.gated:  # T5 v1.0
+            return x + np.maximum(h @ W[p + ".ff.wi"], 0.0) @ W[p + ".ff.wo"]
         a = h @ W[p + ".ff.wi0"]
         g = 0.5 * a * (1.0 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))
         return x + (g * (h @ W[p + ".ff.wi1"])) @ W[p + ".ff.wo"]
@@ -86,21 +138,32 @@ class T5:
             x = self.ff(x + o, f"encoder.{i}")
         return self.rms(x, "encoder.final_ln")
 
-    def decode(self, prefix, memory):
+    def cross_position_bias(self, T, positions):
+        """[H, T, K]: W_cross[bucket(j - t)] for decoder positions t < T and the memory's fused positions j."""
+        nb, md = self.c["relative_attention_num_buckets"], self.c["relative_attention_max_distance"]
+        out = np.zeros((self.H, T, len(positions)))
+        for t in range(T):
+            for col, j in enumerate(positions):
+                out[:, t, col] = self.W["decoder.cross_rel_bias"][bucket_of(j - t, False, nb, md)]
+        return out
+
+    def decode(self, prefix, memory, positions=None):
         """Log-probabilities of the next token after `prefix` (start token included), and the cross-attention of the last position."""
         x = self.W["shared"][np.array(prefix)]
         T = len(prefix)
         bias = self.rel_bias("decoder", T, T, False) + np.triu(np.full((T, T), -1e9), 1)[None]
+        cross_bias = self.cross_position_bias(T, positions or self.positions) if self.cross_bias else 0.0
         cross_scores, cross_probs = [], []
         for i in range(self.c["num_decoder_layers"]):
             h = self.rms(x, f"decoder.{i}.self.ln")
             o, _, _ = self.attention(h, h, f"decoder.{i}.self", bias)
             x = x + o
-            o, s, p = self.attention(self.rms(x, f"decoder.{i}.cross.ln"), memory, f"decoder.{i}.cross", 0.0)
+            o, s, p = self.attention(self.rms(x, f"decoder.{i}.cross.ln"), memory, f"decoder.{i}.cross", cross_bias)
             cross_scores.append(s[:, -1, :])
             cross_probs.append(p[:, -1, :])
             x = self.ff(x + o, f"decoder.{i}")
-        logits = self.rms(x, "decoder.final_ln")[-1] @ self.W["lm_head"]
+        h = self.rms(x, "decoder.final_ln")[-1]
+        logits = (h * self.c["d_model"] ** -0.5) @ self.W["shared"].T if self.tied else h @ self.W["lm_head"]
         m = logits.max()
         return logits - m - math.log(np.exp(logits - m).sum()), cross_scores, cross_probs
 
@@ -170,7 +233,8 @@ def main():
     req = json.load(sys.stdin)
     with open(req["config"], encoding="utf-8") as f:
         cfg = json.load(f)
-    model = T5(req["npz"], cfg)
+    model = T5(req["npz"], cfg, req.get("format"))
+    start, eos = cfg.get("decoder_start_token_id", 0), cfg.get("eos_token_id", 1)
     out = []
     for q in req["questions"]:
         encs = [model.encode(ids) for ids in q["passages"]]
@@ -179,11 +243,14 @@ def main():
         visual = q.get("visual") or []
         if visual:
             memory = np.concatenate([memory, np.array(visual, np.float64) @ model.W["visual.w"] + model.W["visual.b"]], 0)
+        stride = req.get("fusedStride") or max(lengths)
+        model.positions = [p * stride + i for p, n in enumerate(lengths) for i in range(n)]
+        model.positions += [(req.get("fusedPassages") or len(lengths)) * stride + r for r in range(len(visual))]
         K = req.get("numBeams", 1)
         if K == 1:
-            tokens, lps, (scores, probs) = greedy(model, memory, cfg["decoder_start_token_id"], cfg["eos_token_id"], req["maxLength"])
+            tokens, lps, (scores, probs) = greedy(model, memory, start, eos, req["maxLength"])
         else:
-            tokens, lps, (scores, probs) = beam(model, memory, cfg["decoder_start_token_id"], cfg["eos_token_id"], req["maxLength"], K)
+            tokens, lps, (scores, probs) = beam(model, memory, start, eos, req["maxLength"], K)
         L = len(scores)
 
         def per_passage(mats):

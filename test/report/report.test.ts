@@ -70,6 +70,11 @@ describe.skipIf(!hasChromium)(`okvqa report in headless chromium${hasChromium ? 
     expect(await page.locator('#f-count').textContent()).toBe('4 of 4 questions');
     expect(await page.locator('#categories svg.chart').count()).toBeGreaterThan(0);
     expect(await page.locator('#stages table tbody tr').count()).toBe(5);
+    // The run among published results: a chart, the run's bar marked, and the subset and annotation caveats said.
+    expect(await page.locator('.leaderboard svg.chart').count()).toBe(1);
+    expect(await page.locator('.leaderboard svg.chart rect.bar.run').count()).toBe(1);
+    expect(await page.locator('.leaderboard h4').first().textContent()).toMatch(/^OK-VQA .*: #\d+ of \d+ \(this run covers 4 of 5,046 questions; scored with the official VQA accuracy on raw answers\)$/);
+    expect(await page.locator('.leaderboard .caveats li').allTextContents()).toContainEqual(expect.stringMatching(/KAT large \(both knowledge, single model\): KAT's okvqa_ems metric/));
     const top = await page.screenshot({ fullPage: false });
     await saveShot(shots, 'report.png', top);
 

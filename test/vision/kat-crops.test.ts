@@ -4,28 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { dot } from '../../src/models/clip.js';
 import { katCropLayout, katCrops, resizeShorter } from '../../src/stages/regions/kat-crops.js';
 import { regionsWindows } from '../../src/stages/regions/windows.js';
-import { pythonMissing, runPython } from '../helpers/python.js';
-import { COFFEE, makeCtx, tiny } from './helpers.js';
-
-// guilk/KAT build_wikidata_entity_db.py MultiCrop, verbatim (torch only), on a patterned image already at its resized size.
-const MULTICROP = `
-import sys, hashlib, torch
-import torch.nn.functional as F
-for arg in sys.argv[1:]:
-  w, h = map(int, arg.split('x'))
-  ys, xs = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')
-  image = torch.stack([(xs * 7 + ys * 13 + c * 29) % 251 + 1 for c in range(3)]).to(torch.uint8)
-  kernel_size = 256
-  stride = int(kernel_size / 2)
-  c, h, w = image.size()
-  image = F.pad(image, (image.size(2) % kernel_size // 2, image.size(2) % kernel_size // 2,
-                        image.size(1) % kernel_size // 2, image.size(1) % kernel_size // 2))
-  patches = image.unfold(1, kernel_size, stride).unfold(2, kernel_size, stride).contiguous().view(c, -1, kernel_size, kernel_size)
-  patches = patches.permute(1, 0, 2, 3)
-  for p in patches:
-      print(hashlib.sha256(p.permute(1, 2, 0).contiguous().numpy().tobytes()).hexdigest())
-  print('--')
-`;
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COFFEE, makeCtx, paths, tiny } from './helpers.js';
 
 function patterned(w: number, h: number): RawImage {
   const data = new Uint8ClampedArray(w * h * 3);
@@ -50,12 +31,14 @@ describe('regions.windows mode kat (KAT multi-crop)', () => {
     expect(katCropLayout(600, 400).windows).toHaveLength(12); // 576x384 → pad x 32 → 640 → 4 columns × 3 rows
   });
 
-  const missing = pythonMissing(['torch']);
-  it.skipIf(missing)(`crop pixels equal KAT's MultiCrop (F.pad + unfold) ${missing ? `(skipped: ${missing})` : ''}`, async () => {
-    const sizes = [[512, 384], [575, 384], [384, 700]] as const;
-    const all = runPython(MULTICROP, sizes.map(([w, h]) => `${w}x${h}`)).trim().split('--').map((b) => b.trim().split('\n'));
-    for (const [i, [w, h]] of sizes.entries()) {
-      const want = all[i]!;
+  // Recorded from KAT's own MultiCrop (guilk/KAT, run by test/fixtures/kat/reference/run_kat.py; commit and command in
+  // the file) on patterned images already at their resized size.
+  it("crop pixels equal what KAT's MultiCrop (F.pad + unfold) gave", async () => {
+    const ref = JSON.parse(readFileSync(join(paths.root, 'test', 'fixtures', 'kat', 'reference', 'multicrop.json'), 'utf8')) as {
+      images: { width: number; height: number; crops: string[] }[];
+    };
+    expect(ref.images.map((i) => [i.width, i.height])).toEqual([[512, 384], [575, 384], [384, 700]]);
+    for (const { width: w, height: h, crops: want } of ref.images) {
       const layout = katCropLayout(w, h);
       expect(layout.resized).toEqual({ width: w, height: h }); // already at the resized size: no resampling
       const crops = await katCrops(patterned(w, h), layout);

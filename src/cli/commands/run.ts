@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CACHE_MODES, type CacheMode } from '../../core/config.js';
 import type { Logger } from '../../core/context.js';
 import { packagePaths } from '../../core/paths.js';
+import { katTextSources } from '../../stages/question/kat-released.js';
 import { manifestInfo } from '../manifest-info.js';
 import { ensureDir } from '../../core/ensure-dir.js';
 import { UsageError } from '../../core/errors.js';
@@ -120,7 +121,13 @@ export function register(program: Command): void {
         ctx,
         outDir,
         resume: !!opts.resume,
-        manifest: manifestInfo(config, paths, { data, argv: process.argv.slice(2), limit: limit ?? null, ...(opts.queue ? { distributed: { queue: redactUrl(opts.queue) } } : {}) }),
+        manifest: manifestInfo(config, paths, {
+          data,
+          argv: process.argv.slice(2),
+          limit: limit ?? null,
+          ...katTextSources(pipeline.nodes.map((n) => n.stage.id), data.kat),
+          ...(opts.queue ? { distributed: { queue: redactUrl(opts.queue) } } : {}),
+        }),
         ...(opts.queue ? { dispatch: await coordinate(opts.queue, pipelineRef, opts, flagSets, limit, lease) } : {}),
         onResult: (_r, p) => {
           if (bar) bar.update(p.done, { failed: p.failed });
@@ -140,7 +147,7 @@ export function register(program: Command): void {
         if (m.dataset === 'okvqa') lines.push(`accuracy: ${m.overall.toFixed(2)} over ${m.n} questions${m.partial ? ' (partial)' : ''}`);
         else lines.push(`direct answer: ${m.directAnswer?.toFixed(2) ?? '-'}  multiple choice: ${m.multipleChoice?.toFixed(2) ?? '-'}`);
       }
-      if (summary.usage.calls) lines.push(`LLM: ${summary.usage.calls} calls (${summary.usage.cachedCalls} cached), ${summary.usage.promptTokens} prompt + ${summary.usage.completionTokens} completion tokens`);
+      if (summary.usage.calls) lines.push(`LLM: ${summary.usage.calls} calls (${summary.usage.cachedCalls} cached), ${summary.usage.promptTokens} prompt + ${summary.usage.completionTokens} completion tokens${summary.usage.imageTokens ? ` (${summary.usage.imageTokens} image tokens among the prompt tokens)` : ''}`);
       lines.push(`wrote ${summary.outDir}/{predictions.json${summary.metrics ? ',metrics.json' : ''},trace.jsonl,manifest.json}`);
       process.stderr.write(lines.join('\n') + '\n');
       process.exitCode = runExitCode(summary);

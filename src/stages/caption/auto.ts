@@ -13,7 +13,7 @@ export const captionAuto = defineStage({
   id: 'caption.auto',
   version: '1',
   description: 'Captions from the data.json captions file when it has one for the image, else from the captioning model',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'captions',
   params: z.object({
     key: z.enum(['auto', 'image', 'question']).default('auto'),

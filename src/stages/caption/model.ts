@@ -15,7 +15,7 @@ export const captionModel = defineStage({
   id: 'caption.model',
   version: '1',
   description: 'Caption the image with an image-to-text model (role `captioner`)',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'captions',
   params,
   fingerprint: (p, ctx) => captionerFingerprint(ctx, p.model),

@@ -18,7 +18,7 @@ export const embedClip = defineStage({
   id: 'embed.clip',
   version: '1',
   description: 'L2-normalised CLIP embedding (model projection) of the image or the question, cached per input',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'embedding',
   params,
   fingerprint: (p, ctx) => clipFingerprint(ctx, p.model),
@@ -26,7 +26,7 @@ export const embedClip = defineStage({
   async run({ sample }, p, ctx) {
     const opts = p.model ? { model: p.model } : {};
     if (p.of === 'question') {
-      const [v] = await embedTexts([p.template.replaceAll('{}', sample.question)], ctx, opts);
+      const [v] = await embedTexts([p.template.replaceAll('{}', () => sample.question)], ctx, opts);
       return v!;
     }
     const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));

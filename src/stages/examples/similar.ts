@@ -55,7 +55,7 @@ export const examplesClipSim = defineStage({
   version: '1',
   description:
     'PICa-Full: in-context examples by CLIP question similarity + CLIP image similarity (needs the example pool images)',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'examples',
   params: z.object({ ...selectorParams, model: z.string().optional() }),
   fingerprint: async (p, ctx) => `pool=${(await getExamplePool(ctx)).hash};${clipFingerprint(ctx, p.model)}${pickSeed(p, ctx)}`,

@@ -8,8 +8,7 @@ import { z } from 'zod';
 import type { Passage } from '../../core/artifacts.js';
 import { InputError } from '../../core/errors.js';
 import { defineStage } from '../../core/stage.js';
-import { loadSamples } from '../../data/data-file.js';
-import { imageIdOfKey, KatKeyIndex, loadKatImplicit, loadKatQuestions } from '../../data/kat-released.js';
+import { imageIdOfKey, katKeyOf, loadKatImplicit } from '../../data/kat-released.js';
 
 export const implicitKatReleased = defineStage({
   id: 'implicit.kat-released',
@@ -34,14 +33,7 @@ export const implicitKatReleased = defineStage({
     const qpath = p.questions ?? ctx.data.kat?.questions;
     let key: string | undefined;
     if (qpath) {
-      const index = await ctx.resources.get(`kat-keys:${qpath}`, () => new KatKeyIndex(loadKatQuestions(qpath).questions));
-      // the run's whole question set pairs repeated (image, question) pairs with distinct keys
-      const paired = ctx.data.questions
-        ? await ctx.resources.get(`kat-keys-paired:${qpath}`, () =>
-            index.pair(loadSamples({ ...ctx.data, annotations: undefined, images: undefined })),
-          )
-        : undefined;
-      key = paired?.get(sample.questionId) ?? index.keyOf(imageId, sample.question);
+      key = await katKeyOf(sample, qpath, ctx);
       if (!key) throw new InputError(`no KAT key for image ${sample.imageId} and question "${sample.question}"`, qpath);
     } else {
       key = [...answers.keys()].find((k) => imageIdOfKey(k) === sample.imageId && k.slice(k.indexOf('#') + 1) === sample.questionId);

@@ -21,7 +21,7 @@ export const regionsCenternet = defineStage({
   id: 'regions.centernet',
   version: '1',
   description: 'COCO-80 objects from the CenterNet TF.js model in @vladmandic/human (offline), optionally CLIP-embedded',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'regions',
   params,
   fingerprint: (p, ctx) => `${centernetFingerprint()}|${p.embed ? clipFingerprint(ctx, p.model) : ''}`,

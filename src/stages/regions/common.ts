@@ -4,9 +4,14 @@ import { clipSource, embedImages } from '../../models/clip.js';
 import type { LoadedImage } from '../../image/load.js';
 import { cropImage, cropRect, roundBox } from '../../image/geometry.js';
 
-/** Content key of a crop: the image's byte hash plus the integer pixel rectangle actually cropped. */
+/** Content key of a crop: the image's byte hash (and decode mode, when not sharp's) plus the integer pixel rectangle cropped. */
 export function cropKey(img: LoadedImage, region: Pick<Region, 'box'>): string {
-  return `${img.hash}:${cropRect(region.box, img.width, img.height).join(',')}`;
+  return `${imageContentKey(img)}:${cropRect(region.box, img.width, img.height).join(',')}`;
+}
+
+/** An image's identity in cache keys: the sha256 of its bytes, plus the decode mode when it is not the default `sharp`. */
+export function imageContentKey(img: Pick<LoadedImage, 'hash' | 'decode'>): string {
+  return img.decode === 'sharp' ? img.hash : `${img.hash}/${img.decode}`;
 }
 
 /** Add L2-normalised CLIP embeddings of each region's crop (batched; cached per crop and model). */

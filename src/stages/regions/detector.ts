@@ -45,7 +45,7 @@ export const regionsDetector = defineStage({
   id: 'regions.detector',
   version: '1',
   description: 'Detected object regions (OWL-ViT zero-shot by default, closed-set object-detection, or centernet)',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'regions',
   params,
   fingerprint: (p, ctx) =>

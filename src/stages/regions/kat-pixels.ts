@@ -8,6 +8,7 @@
  *    align_corners=False)` (a = −0.75, no antialias, border indices clamped, no clamping of values) — `torchBicubicResize`.
  * 4. `Normalize(mean, std)`.
  */
+import { pilCmykToRgb } from '../../image/pil-convert.js';
 import type { KatCropLayout, KatCropOptions } from './kat-crops.js';
 
 const PRECISION_BITS = 22;
@@ -173,8 +174,18 @@ export interface KatPixelOptions {
 }
 
 /**
+ * Step 1: KAT's `Resize` on the PIL image as opened — RGB (or L, the same after conversion) resized as RGB; a CMYK image
+ * resized on its CMYK bands, then converted with Pillow's formula (KAT's `convert('RGB')` comes after the resize).
+ */
+export function katResize(rgb: ArrayLike<number>, width: number, height: number, outW: number, outH: number, cmyk?: ArrayLike<number>): Uint8ClampedArray {
+  return cmyk ? pilCmykToRgb(pilResizeBicubic(cmyk, width, height, 4, outW, outH), outW * outH) : pilResizeBicubic(rgb, width, height, 3, outW, outH);
+}
+
+/**
  * The normalised CHW pixel values of every KAT crop of an RGB image (`data`, `width`×`height`, 3 interleaved channels):
  * Pillow bicubic resize to the layout's size, zero padding, 256² windows, torch bicubic resize to `size`, normalise.
+ * With `cmyk` (the file's CMYK bands, 4 interleaved channels), the resize runs on them and Pillow's CMYK → RGB follows,
+ * as KAT's `Resize(384)` runs before `convert('RGB')`.
  */
 export function katCropPixels(
   data: ArrayLike<number>,
@@ -183,9 +194,10 @@ export function katCropPixels(
   layout: KatCropLayout,
   crops: KatCropOptions,
   opts: KatPixelOptions,
+  cmyk?: ArrayLike<number>,
 ): Float32Array[] {
   const { width: W, height: H } = layout.resized;
-  const resized = pilResizeBicubic(data, width, height, 3, W, H);
+  const resized = katResize(data, width, height, W, H, cmyk);
   const k = crops.kernel;
   return layout.windows.map(({ x, y }) => {
     const win = new Float32Array(3 * k * k);

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint, clipPixelConfig, clipSource, embedImages, embedPixelValues } from '../../models/clip.js';
-import { loadImage, sampleImagePath } from '../../image/load.js';
-import { embedRegions, finalizeRegions } from './common.js';
+import { DECODE_MODES, loadImage, sampleImagePath } from '../../image/load.js';
+import { embedRegions, finalizeRegions, imageContentKey } from './common.js';
 import { slidingWindows } from '../../image/geometry.js';
 import { checkImages, checkModel } from '../checks.js';
 import { KAT_CROPS, katCropLayout, katCrops } from './kat-crops.js';
@@ -31,6 +31,11 @@ const params = z.object({
    * CLIP image processor (sharp bicubic), as the other region stages embed.
    */
   katPixels: z.enum(['kat', 'processor']).default('kat'),
+  /**
+   * How the image file becomes pixels: `sharp` (EXIF orientation applied, ICC profile to sRGB) or `pil`, Pillow's
+   * `Image.open(path).convert('RGB')` as KAT reads its images (no rotation, no colour management; src/image/load.ts).
+   */
+  decode: z.enum(DECODE_MODES).default('sharp'),
   /** Compute each window's CLIP embedding (KAT retrieves knowledge with them). */
   embed: z.boolean().default(false),
   /** CLIP model override (hub id or directory); default: the `clip` role. */
@@ -41,13 +46,13 @@ export const regionsWindows = defineStage({
   id: 'regions.windows',
   version: '2',
   description: 'Sliding-window crops over the image: a grid plus the whole image, or KAT\'s multi-crop; optionally CLIP-embedded',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'regions',
   params,
   fingerprint: (p, ctx) => (p.embed ? clipFingerprint(ctx, p.model) : ''),
   check: (p, ctx) => [...checkImages(ctx), ...(p.embed ? checkModel(ctx, 'clip', p.model) : [])],
   async run({ sample }, p, ctx) {
-    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images));
+    const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images), p.decode);
     if (p.mode === 'kat') {
       const layout = katCropLayout(img.width, img.height, p.kat);
       if (layout.windows.length === 0) throw new Error(`regions.windows (kat): no ${p.kat.kernel}-px window fits ${img.width}x${img.height}`);
@@ -56,13 +61,13 @@ export const regionsWindows = defineStage({
       ctx.note('katLayout', { resized: layout.resized, padX: layout.padX, padY: layout.padY });
       if (!p.embed) return regions;
       const geo = `kat${p.kat.short}/${p.kat.kernel}/${p.kat.stride}/${p.katPixels}`;
-      const keys = layout.windows.map(({ x, y }) => `${img.hash}:${geo}:${x},${y}`);
+      const keys = layout.windows.map(({ x, y }) => `${imageContentKey(img)}:${geo}:${x},${y}`);
       const opts = p.model ? { model: p.model, keys } : { keys };
       let vecs: number[][];
       if (p.katPixels === 'kat') {
         const cfg = await clipPixelConfig(ctx, p.model);
         const rgb = img.image.channels === 3 ? img.image : img.image.rgb();
-        vecs = await embedPixelValues(katCropPixels(rgb.data, rgb.width, rgb.height, layout, p.kat, cfg), cfg.size, ctx, opts);
+        vecs = await embedPixelValues(katCropPixels(rgb.data, rgb.width, rgb.height, layout, p.kat, cfg, img.cmyk), cfg.size, ctx, opts);
       } else {
         vecs = await embedImages(await katCrops(img.image, layout, p.kat), ctx, opts);
       }

@@ -55,7 +55,7 @@ export const retrieveEntities = defineStage({
   version: '2',
   description:
     'Knowledge-base entities for image regions by CLIP similarity: top-k per region, KAT-ranked (kat: faithful, max: corrected) or per region (REVIVE)',
-  inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions' } },
+  inputs: { sample: { kind: 'sample', image: true }, regions: { kind: 'regions' } },
   output: 'passages',
   params,
   fingerprint: (p, ctx) => `${clipFingerprint(ctx, p.model)}|${kbFingerprint(kbPathOf(ctx))}`,

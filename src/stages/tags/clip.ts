@@ -37,7 +37,7 @@ function vocabEmbeddings(ctx: Pick<RunContext, 'config' | 'paths' | 'resources' 
   return ctx.resources.get(`tags.clip:${vocabularyPath(ctx, p.vocabulary)}:${p.template}:${clipFingerprint(ctx, p.model)}`, async () => {
     const tags = await loadVocabulary(ctx, p.vocabulary);
     const vecs = await embedTexts(
-      tags.map((t) => p.template.replaceAll('{}', t)),
+      tags.map((t) => p.template.replaceAll('{}', () => t)),
       ctx,
       p.model ? { model: p.model } : {},
     );
@@ -72,7 +72,7 @@ export const tagsClip = defineStage({
   id: 'tags.clip',
   version: '1',
   description: 'CLIP zero-shot tags over a vocabulary, top-P per region (or for the whole image)',
-  inputs: { sample: { kind: 'sample' }, regions: { kind: 'regions', optional: true } },
+  inputs: { sample: { kind: 'sample', image: true }, regions: { kind: 'regions', optional: true } },
   output: 'tags',
   params,
   fingerprint: (p, ctx) => {
