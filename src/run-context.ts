@@ -6,7 +6,7 @@
 import type { DataSources } from './data/sources.js';
 import { loadDataFile } from './data/data-file.js';
 import { Cache } from './core/cache.js';
-import { cachePath, resolveConfig, type Config } from './core/config.js';
+import { cacheLocation, resolveConfig, type Config } from './core/config.js';
 import { silentLogger, type Logger, type RunContext } from './core/context.js';
 import { packagePaths, type PackagePaths } from './core/paths.js';
 import { Resources } from './core/resources.js';
@@ -31,7 +31,7 @@ export function createRunContext(opts: RunContextOptions = {}): OwnedRunContext 
   const config = opts.config ?? resolveConfig({ env: process.env });
   const data = typeof opts.data === 'string' ? loadDataFile(opts.data) : opts.data ?? {};
   const ownsCache = !opts.cache;
-  const cache = opts.cache ?? new Cache(config.cache.mode === 'off' ? ':memory:' : cachePath(config), config.cache.mode);
+  const cache = opts.cache ?? new Cache(config.cache.mode === 'off' ? ':memory:' : cacheLocation(config), config.cache.mode);
   const resources = new Resources();
   return {
     config,
@@ -45,7 +45,7 @@ export function createRunContext(opts: RunContextOptions = {}): OwnedRunContext 
       try {
         await resources.disposeAll();
       } finally {
-        if (ownsCache) cache.close();
+        if (ownsCache) await cache.close();
       }
     },
   };

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
-import { Cache } from '../core/cache.js';
+import { Cache, type CacheEntry } from '../core/cache.js';
+import { isDatabaseUrl } from '../core/cache-store.js';
 import { sha256 } from '../core/hash.js';
 import { readTrace } from '../report/run-files.js';
 import { readTar, writeTar, type TarFile } from './tar.js';
@@ -31,6 +32,8 @@ export interface BundleInfo {
 export interface ExportOptions {
   /** Cache to read (default: the one the run's manifest names). */
   cachePath?: string;
+  /** The full URL (with password) of a shared cache whose manifest records it without one. */
+  cacheUrl?: string;
   out: string;
 }
 
@@ -98,7 +101,7 @@ export function replaySets(manifest: ManifestLike): string[] {
 }
 
 /** Write the bundle of a run folder. */
-export function exportBundle(runDir: string, opts: ExportOptions): ExportResult {
+export async function exportBundle(runDir: string, opts: ExportOptions): Promise<ExportResult> {
   const dir = resolve(runDir);
   const tracePath = join(dir, 'trace.jsonl');
   if (!existsSync(tracePath)) throw new Error(`${dir}: no trace.jsonl (not an okvqa run folder?)`);
@@ -115,20 +118,23 @@ export function exportBundle(runDir: string, opts: ExportOptions): ExportResult 
   if (results.length && !withKeys) {
     throw new Error(`${tracePath} records no cache keys (a run made before okvqa recorded them, or with nothing cached); rerun it to record them`);
   }
-  const cachePath = resolve(opts.cachePath ?? manifest.cache?.path ?? '');
-  if (!opts.cachePath && !manifest.cache?.path) throw new Error('the manifest names no cache; give --cache-path');
-  if (!existsSync(cachePath)) throw new Error(`no cache file at ${cachePath}`);
-  const cache = new Cache(cachePath, 'ro');
+  const named = opts.cachePath ?? manifest.cache?.path;
+  if (!named) throw new Error('the manifest names no cache; give --cache-path');
+  // A run on a shared cache records the database URL without its password: the caller passes the full URL.
+  const location = isDatabaseUrl(named) ? (opts.cacheUrl ?? named) : resolve(named);
+  if (!isDatabaseUrl(location) && !existsSync(location)) throw new Error(`no cache file at ${location}`);
+  const cache = new Cache(location, 'ro');
+  const cachePath = cache.path;
   const lines: string[] = [];
   let missing = 0;
   try {
     for (const k of keys) {
-      const e = cache.entry(k);
+      const e = await cache.entry(k);
       if (e) lines.push(JSON.stringify(e));
       else missing++;
     }
   } finally {
-    cache.close();
+    await cache.close();
   }
   const entries = Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
   const info: BundleInfo = {
@@ -163,7 +169,7 @@ export interface ImportResult {
 }
 
 /** Read a bundle, check it, and write its entries into the cache at `cachePath` (created when missing). */
-export function importBundle(bundlePath: string, cachePath: string): ImportResult {
+export async function importBundle(bundlePath: string, cachePath: string): Promise<ImportResult> {
   const files = readTar(decompress(readFileSync(bundlePath)));
   const infoText = files.get('bundle.json');
   const entries = files.get('entries.jsonl');
@@ -171,21 +177,21 @@ export function importBundle(bundlePath: string, cachePath: string): ImportResul
   const info = JSON.parse(infoText.toString('utf8')) as BundleInfo;
   if (info.format !== BUNDLE_FORMAT || info.version !== 1) throw new Error(`${bundlePath}: unsupported bundle format ${info.format} v${info.version}`);
   if (sha256(entries) !== info.entriesSha256) throw new Error(`${bundlePath}: entries.jsonl does not match its checksum (damaged bundle)`);
-  const cache = new Cache(resolve(cachePath), 'rw');
+  const target = isDatabaseUrl(cachePath) ? cachePath : resolve(cachePath);
+  const cache = new Cache(target, 'rw');
   let imported = 0;
   try {
-    const lines = entries.toString('utf8').split('\n').filter(Boolean);
-    cache.transaction(() => {
-      for (const [i, line] of lines.entries()) {
-        const e = JSON.parse(line) as { key: string; label: string; value: string; created: number };
-        if (typeof e.key !== 'string' || typeof e.value !== 'string' || typeof e.label !== 'string') throw new Error(`${bundlePath}: entries.jsonl line ${i + 1} is malformed`);
-        cache.putEntry({ key: e.key, label: e.label, value: e.value, created: Number(e.created) || 0 });
-        imported++;
-      }
-    });
+    const rows: CacheEntry[] = [];
+    for (const [i, line] of entries.toString('utf8').split('\n').filter(Boolean).entries()) {
+      const e = JSON.parse(line) as { key: string; label: string; value: string; created: number };
+      if (typeof e.key !== 'string' || typeof e.value !== 'string' || typeof e.label !== 'string') throw new Error(`${bundlePath}: entries.jsonl line ${i + 1} is malformed`);
+      rows.push({ key: e.key, label: e.label, value: e.value, created: Number(e.created) || 0 });
+    }
+    await cache.putEntries(rows);
+    imported = rows.length;
   } finally {
-    cache.close();
+    await cache.close();
   }
   const manifestText = files.get('manifest.json');
-  return { info, cachePath: resolve(cachePath), imported, manifest: manifestText ? JSON.parse(manifestText.toString('utf8')) : {} };
+  return { info, cachePath: cache.path, imported, manifest: manifestText ? JSON.parse(manifestText.toString('utf8')) : {} };
 }

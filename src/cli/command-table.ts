@@ -29,6 +29,10 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/run.js'),
   },
   {
+    commands: [{ name: 'worker', term: 'worker [options] [pipeline]', description: 'answer the questions of distributed runs (okvqa run … --queue) from a PostgreSQL queue, with the shared cache' }],
+    load: () => import('./commands/worker.js'),
+  },
+  {
     commands: [{ name: 'check', term: 'check [options] [pipeline]', description: 'check, without running anything, that every node of a pipeline has the inputs it needs (exit 2 on errors)' }],
     load: () => import('./commands/check.js'),
   },

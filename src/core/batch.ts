@@ -35,6 +35,23 @@ export interface BatchOptions<S extends object = object> {
   /** Extra facts for manifest.json (package version, git commit, model ids…). Never secrets. */
   manifest?: Record<string, unknown>;
   onResult?: (result: SampleResult, progress: { done: number; total: number; failed: number }) => void;
+  /**
+   * Who answers the questions: by default this process (p-queue over a `PipelineExecutor`); a distributed run passes
+   * the coordinator's dispatcher (src/distributed/coordinator.ts), which hands them to workers and records their results.
+   */
+  dispatch?: (job: DispatchJob) => Promise<void>;
+}
+
+/** What a dispatcher is given: the questions still to answer, and how to record each result (once per question). */
+export interface DispatchJob {
+  todo: readonly Sample[];
+  outDir: string;
+  resume: boolean;
+  identity: string;
+  identityParts: RunIdentityParts;
+  signal: AbortSignal;
+  /** Record a finished question (trace, progress); throws when the trace cannot be written. */
+  record(result: SampleResult): void;
 }
 
 export interface BatchSummary<S extends object = object> {
@@ -77,6 +94,52 @@ export function runIdentity(pipeline: CompiledPipeline, samples: readonly Sample
     config,
     questions: samples.map((s) => s.questionId),
   });
+}
+
+/** Answer `todo` in this process: bounded concurrency (p-queue), each result recorded as it finishes. */
+async function runHere(pipeline: CompiledPipeline, ctx: RunContext, todo: readonly Sample[], concurrency: number, record: (r: SampleResult) => void): Promise<void> {
+  const executor = new PipelineExecutor(pipeline, ctx);
+  const queue = new PQueue({ concurrency });
+  let fatal: Error | undefined;
+  let lastYield = performance.now();
+  const onAbort = () => queue.clear();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const sample of todo) {
+      void queue.add(async () => {
+        // Give the event loop a turn every few milliseconds: with cached or CPU-only stages a batch would otherwise run
+        // as one chain of microtasks, and Ctrl-C, timers and the progress bar would wait until the very end.
+        if (performance.now() - lastYield > 10) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+        if (ctx.signal.aborted) return;
+        const result = await answerOne(executor, sample);
+        if (ctx.signal.aborted && !result.ok) return; // cut short by the interrupt: leave it for --resume
+        if (fatal) return;
+        try {
+          record(result);
+        } catch (err) {
+          fatal ??= err as Error;
+          queue.clear();
+        }
+      });
+    }
+    await queue.onIdle();
+    if (fatal) throw fatal;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await executor.dispose();
+  }
+}
+
+/** Answer one question; the executor records stage errors itself, this catches the unexpected so one question never ends a batch. */
+export async function answerOne(executor: PipelineExecutor, sample: Sample): Promise<SampleResult> {
+  try {
+    return await executor.run(sample);
+  } catch (err) {
+    return { questionId: sample.questionId, ok: false, nodes: {}, usage: { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 }, ms: 0, error: { node: '', stage: '', message: `question ${sample.questionId}: ${errorMessage(err)}` } };
+  }
 }
 
 /**
@@ -127,57 +190,30 @@ export async function runBatch<S extends object>(opts: BatchOptions<S>): Promise
   };
   writeJsonAtomic(manifestPath, manifest);
 
-  const executor = new PipelineExecutor(pipeline, ctx);
   const trace = new TraceFile(tracePath);
   const results = new Map<string, SampleResult>(previous);
   const todo = samples.filter((s) => !previous.has(s.questionId));
   const usage: Usage = { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 };
   let failed = 0;
   let ran = 0;
-  const queue = new PQueue({ concurrency: opts.concurrency ?? ctx.config.concurrency });
-  let fatal: Error | undefined;
-  let lastYield = performance.now();
-  const onAbort = () => queue.clear();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (const sample of todo) {
-      void queue.add(async () => {
-        // Give the event loop a turn every few milliseconds: with cached or CPU-only stages a batch would otherwise run
-        // as one chain of microtasks, and Ctrl-C, timers and the progress bar would wait until the very end.
-        if (performance.now() - lastYield > 10) {
-          await new Promise((r) => setImmediate(r));
-          lastYield = performance.now();
-        }
-        if (ctx.signal.aborted) return;
-        let result: SampleResult;
-        try {
-          result = await executor.run(sample);
-        } catch (err) {
-          // The executor records stage errors itself; this catches the unexpected so one question never ends the batch.
-          result = { questionId: sample.questionId, ok: false, nodes: {}, usage: { calls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0 }, ms: 0, error: { node: '', stage: '', message: `question ${sample.questionId}: ${errorMessage(err)}` } };
-        }
-        if (ctx.signal.aborted && !result.ok) return; // cut short by the interrupt: leave it for --resume
-        try {
-          trace.append(result);
-        } catch (err) {
-          // Results that cannot be recorded must not be lost silently: stop the batch (finished ones stay resumable).
-          fatal ??= new Error(`cannot write ${tracePath}: ${errorMessage(err)}`);
-          queue.clear();
-          return;
-        }
-        results.set(sample.questionId, result);
-        ran++;
-        if (!result.ok) failed++;
-        for (const k of Object.keys(result.usage) as (keyof Usage)[]) usage[k] = (usage[k] ?? 0) + (result.usage[k] ?? 0);
-        opts.onResult?.(result, { done: results.size, total: samples.length, failed });
-      });
+  const record = (result: SampleResult) => {
+    try {
+      trace.append(result);
+    } catch (err) {
+      // Results that cannot be recorded must not be lost silently: stop the batch (finished ones stay resumable).
+      throw new Error(`cannot write ${tracePath}: ${errorMessage(err)}`);
     }
-    await queue.onIdle();
-    if (fatal) throw fatal;
+    results.set(result.questionId, result);
+    ran++;
+    if (!result.ok) failed++;
+    for (const k of Object.keys(result.usage) as (keyof Usage)[]) usage[k] = (usage[k] ?? 0) + (result.usage[k] ?? 0);
+    opts.onResult?.(result, { done: results.size, total: samples.length, failed });
+  };
+  try {
+    if (opts.dispatch) await opts.dispatch({ todo, outDir, resume: !!opts.resume, identity, identityParts, signal: ctx.signal, record });
+    else await runHere(pipeline, ctx, todo, opts.concurrency ?? ctx.config.concurrency, record);
   } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
     trace.close();
-    await executor.dispose();
   }
 
   const interrupted = results.size < samples.length;

@@ -18,6 +18,8 @@ export const configSchema = z.object({
   cache: z
     .object({
       path: z.string().optional(),
+      /** A shared cache in PostgreSQL (`postgres://user:pass@host/db`) instead of the SQLite file at `path`. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
       mode: z.enum(CACHE_MODES).default('rw'),
     })
     .prefault({}),
@@ -83,6 +85,11 @@ export function cachePath(config: Config, env: NodeJS.ProcessEnv = process.env):
   return config.cache.path ?? join(defaultCacheDir(env), 'cache.sqlite');
 }
 
+/** Where the cache lives: `cache.url` (a shared PostgreSQL cache) when set, else the SQLite file. */
+export function cacheLocation(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  return config.cache.url ?? cachePath(config, env);
+}
+
 export function modelCacheDir(config: Config, env: NodeJS.ProcessEnv = process.env): string {
   return config.models.cacheDir ?? join(defaultCacheDir(env), 'models');
 }
@@ -134,6 +141,7 @@ export function applySets(target: Record<string, unknown>, sets: readonly string
 export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
   OKVQA_CACHE_MODE: 'cache.mode',
   OKVQA_CACHE_PATH: 'cache.path',
+  OKVQA_CACHE_URL: 'cache.url',
   OKVQA_CONCURRENCY: 'concurrency',
   OKVQA_PROFILE: 'models.profile',
   OKVQA_MODELS_DIR: 'models.localDir',

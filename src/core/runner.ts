@@ -34,6 +34,8 @@ export interface SampleResult {
   ms: number;
   /** Cache entries the question used (node outputs and LLM calls), for replay bundles. */
   cacheKeys?: string[];
+  /** The worker that answered it, in a distributed run (`host:pid`). */
+  worker?: string;
 }
 
 /** What the question that computes a node's work attaches to it for the questions that share that work. */

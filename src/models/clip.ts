@@ -105,7 +105,8 @@ async function cachedBatches<T, P>(
   prepare: (batch: T[]) => Promise<P>,
   run: (prepared: P) => Promise<number[][]>,
 ): Promise<number[][]> {
-  const out: (number[] | undefined)[] = keys.map((k) => (k === undefined ? undefined : ctx.cache.get<number[]>(k)));
+  // lookup/save rather than get/put: the cache may be a shared PostgreSQL one (an SQLite cache answers synchronously).
+  const out: (number[] | undefined)[] = await Promise.all(keys.map((k) => (k === undefined ? undefined : ctx.cache.lookup<number[]>(k))));
   const missing: number[] = [];
   out.forEach((v, i) => {
     if (v !== undefined) ctx.cache.stats.hits++;
@@ -130,14 +131,16 @@ async function cachedBatches<T, P>(
     const running = run(prepared);
     next = b + 1 < batches.length ? prep(batches[b + 1]!) : undefined;
     const vecs = await running;
+    const saves: Promise<void>[] = [];
     idx.forEach((i, j) => {
       out[i] = vecs[j]!;
       const k = keys[i];
       if (k !== undefined) {
         ctx.cache.stats.misses++;
-        ctx.cache.put(k, label, vecs[j]);
+        saves.push(ctx.cache.save(k, label, vecs[j]));
       }
     });
+    await Promise.all(saves);
   }
   return out as number[][];
 }

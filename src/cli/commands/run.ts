@@ -11,6 +11,30 @@ import { PreflightError, runExitCode } from '../exit-codes.js';
 import { summarizeFailures } from '../failure-summary.js';
 import { parseNumberFlag, withConfigOptions } from '../options.js';
 import { checkPrepared, prepareRun, requirePipelineArg, type PrepareFlags } from '../prepare.js';
+import { isDatabaseUrl, redactUrl } from '../../core/cache-store.js';
+
+/** The dispatcher of a distributed run, with what a worker needs to prepare the same run on its machine. */
+async function coordinate(queue: string, ref: string, opts: RunOptions, flagSets: readonly string[], limit: number | undefined, lease: number | undefined) {
+  const { distributedDispatch } = await import('../../distributed/coordinator.js');
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const spec = {
+    pipeline: existsSync(ref) ? resolve(ref) : ref,
+    data: resolve(opts.data!),
+    // Scheduling and cache location are each worker's own; everything else is the run's.
+    sets: [...(opts.set ?? []), ...flagSets].filter((s) => !/^(concurrency|cache\.url|cache\.path)=/.test(s)),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.config ? { configFile: resolve(opts.config) } : {}),
+    ...(limit ? { limit } : {}),
+  };
+  return distributedDispatch({
+    url: queue,
+    spec,
+    ...(lease ? { leaseSeconds: lease } : {}),
+    onQueued: ({ runId, queued, alreadyAnswered }) =>
+      process.stderr.write(`run ${runId}: ${queued} questions queued on ${redactUrl(queue)}${alreadyAnswered ? ` (${alreadyAnswered} already answered there)` : ''}; start workers with: okvqa worker --queue <url>\n`),
+  });
+}
 
 interface RunOptions extends PrepareFlags {
   out?: string;
@@ -19,6 +43,9 @@ interface RunOptions extends PrepareFlags {
   cache?: string;
   progress?: boolean;
   check?: boolean;
+  queue?: string;
+  cacheUrl?: string;
+  lease?: string;
 }
 
 const stderrLog: Logger = {
@@ -38,6 +65,9 @@ export function register(program: Command): void {
       .option('--concurrency <n>', 'questions in flight at once')
       .option('--resume', 'continue an interrupted run in --out')
       .option('--cache <mode>', `cache mode: ${CACHE_MODES.join(', ')}`)
+      .option('--cache-url <url>', 'shared cache in PostgreSQL (postgres://…; config cache.url, OKVQA_CACHE_URL)')
+      .option('--queue <url>', 'distributed run: put the questions on a queue in this PostgreSQL database and coordinate `okvqa worker`s (docs/distributed.md)')
+      .option('--lease <seconds>', 'distributed run: seconds a worker holds a question before another may take it (default 600)')
       .option('--no-check', 'skip the pre-flight checks (okvqa check)')
       .option('--no-progress', 'no progress bar'),
   ).action(async (ref: string | undefined, opts: RunOptions) => {
@@ -50,10 +80,16 @@ export function register(program: Command): void {
     }
     const concurrency = parseNumberFlag('--concurrency', opts.concurrency, { integer: true, positive: true });
     if (concurrency) flagSets.push(`concurrency=${concurrency}`);
+    if (opts.cacheUrl) flagSets.push(`cache.url=${opts.cacheUrl}`);
+    const lease = parseNumberFlag('--lease', opts.lease, { integer: true, positive: true });
+    if (opts.queue && !isDatabaseUrl(opts.queue)) throw new UsageError(`--queue expects a postgres:// URL, got "${opts.queue}"`);
+    if (lease && !opts.queue) throw new UsageError('--lease is for distributed runs: give --queue postgres://… too');
     if (opts.data && !opts.out) throw new UsageError('run: give an output folder with --out DIR');
     const prepared = await prepareRun(pipelineRef, opts, 'run', flagSets);
     const outDir = ensureDir(opts.out!, 'output folder');
     const { pipeline, config, data, samples, limit } = prepared;
+    // A distributed run shares its cache through the queue's database unless cache.url names another.
+    if (opts.queue && !config.cache.url) config.cache.url = opts.queue;
     // Stages (and the model/LLM libraries behind them) load only when a run starts: `okvqa --help` stays fast.
     const { closeRunContext, createRunContext, runPipeline } = await import('../../answerer.js');
 
@@ -70,6 +106,7 @@ export function register(program: Command): void {
     const bar = showBar ? new SingleBar({ format: '{bar} {value}/{total} questions | {failed} failed | eta {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : undefined;
     let lastLogged = 0;
     try {
+      await ctx.cache.ready(); // a shared cache that is unreachable or of another layout stops the run here, not per question
       if (opts.check !== false) {
         const report = await checkPrepared(prepared, ctx, (l) => process.stderr.write(`${l}\n`));
         if (report.errors.length) {
@@ -89,7 +126,9 @@ export function register(program: Command): void {
           argv: process.argv.slice(2),
           limit: limit ?? null,
           ...katTextSources(pipeline.nodes.map((n) => n.stage.id), data.kat),
+          ...(opts.queue ? { distributed: { queue: redactUrl(opts.queue) } } : {}),
         }),
+        ...(opts.queue ? { dispatch: await coordinate(opts.queue, pipelineRef, opts, flagSets, limit, lease) } : {}),
         onResult: (_r, p) => {
           if (bar) bar.update(p.done, { failed: p.failed });
           else if (opts.progress !== false && p.done - lastLogged >= Math.max(1, Math.floor(p.total / 10))) {
