@@ -29,9 +29,11 @@ laid out as (B, N·L, d) with the mask (B, N·L), and the decoder cross-attends 
 okvqa's reader.fid feeds them): region features [B, R, F] go through `visual_projection` (Linear F -> d_model) and are
 appended after the fused passage states, masked per region by `region_mask`.
 """
+import inspect
 import json
 import math
 import os
+import pickle
 import re
 from typing import Optional
 
@@ -375,7 +377,15 @@ def _read_state(path):
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file  # only when the module is installed
         return load_file(path)
-    state = torch.load(path, map_location='cpu')
+    # A checkpoint is a pickle, and a plain torch.load runs whatever callables it names: read it with torch's weights-only
+    # unpickler (tensors and containers; torch >= 1.13), which every state dict saved by save_pretrained / torch.save passes.
+    safe = {'weights_only': True} if 'weights_only' in inspect.signature(torch.load).parameters else {}
+    try:
+        state = torch.load(path, map_location='cpu', **safe)
+    except pickle.UnpicklingError as e:
+        raise ValueError('{}: not a plain state dict of tensors: it holds Python objects that torch\'s weights-only loader '
+                         'refuses, and loading them could run code ({}). Re-save the weights with '
+                         'torch.save(model.state_dict(), path) from a source you trust'.format(path, str(e).split('.')[0]))
     for k in ('state_dict', 'model'):
         if isinstance(state, dict) and isinstance(state.get(k), dict):
             state = state[k]

@@ -60,6 +60,17 @@ def warmup_linear(warmup_steps, scheduler_steps, min_ratio=0.0, fixed_lr=False):
     return f
 
 
+def positive_int(text):
+    """argparse type of a step count or batch size (the loop takes `step % N`): an integer >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError('must be a positive integer, got {!r}'.format(text))
+    return v
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog='python -m okvqa_py.train', description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -76,20 +87,20 @@ def parse_args(argv=None):
     p.add_argument('--scheduler', choices=['linear', 'fixed'], default='linear')
     p.add_argument('--weight-decay', type=float, default=0.01)
     p.add_argument('--warmup-steps', type=int, default=1000)
-    p.add_argument('--total-steps', type=int, default=8000)
+    p.add_argument('--total-steps', type=positive_int, default=8000)
     p.add_argument('--scheduler-steps', type=int, default=None, help='decay horizon (default: --total-steps)')
     p.add_argument('--fixed-lr', action='store_true', help='no decay after the warm-up')
     p.add_argument('--clip', type=float, default=1.0, help='gradient norm clipping')
-    p.add_argument('--batch-size', type=int, default=1, help='questions per step (KAT: 1 per GPU on 16 GPUs)')
-    p.add_argument('--accumulation-steps', type=int, default=1)
-    p.add_argument('--eval-freq', type=int, default=500)
-    p.add_argument('--eval-batch-size', type=int, default=8)
+    p.add_argument('--batch-size', type=positive_int, default=1, help='questions per step (KAT: 1 per GPU on 16 GPUs)')
+    p.add_argument('--accumulation-steps', type=positive_int, default=1)
+    p.add_argument('--eval-freq', type=positive_int, default=500)
+    p.add_argument('--eval-batch-size', type=positive_int, default=8)
     p.add_argument('--text-maxlength', type=int, default=64)
     p.add_argument('--n-context', type=int, default=None, help='first N passages (default: all the reader read)')
     p.add_argument('--max-length', type=int, default=10, help='decoding length counting the start token (KAT 10)')
     p.add_argument('--dropout', type=float, default=None, help='override the config\'s dropout_rate (T5: 0.1)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--log-every', type=int, default=50, help='progress line on stderr every N steps')
+    p.add_argument('--log-every', type=positive_int, default=50, help='progress line on stderr every N steps')
     return p.parse_args(argv)
 
 

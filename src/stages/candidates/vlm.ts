@@ -102,7 +102,7 @@ export const candidatesVlm = defineStage({
   id: 'candidates.vlm',
   version: '1',
   description: 'Top-k answer candidates with confidences from a vision-language model (e.g. for Prophet\'s prompt)',
-  inputs: { sample: { kind: 'sample' }, captions: { kind: 'captions', optional: true } },
+  inputs: { sample: { kind: 'sample', image: true }, captions: { kind: 'captions', optional: true } },
   output: 'candidates',
   params: z.strictObject({
     template: z.string().default('vlm-candidates'),

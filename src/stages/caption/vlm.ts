@@ -15,7 +15,7 @@ export const captionVlm = defineStage({
   id: 'caption.vlm',
   version: '1',
   description: 'Question-aware caption (PromptCap-style) from a vision-language model',
-  inputs: { sample: { kind: 'sample' } },
+  inputs: { sample: { kind: 'sample', image: true } },
   output: 'captions',
   params: z.strictObject({
     template: z.string().default('vlm-caption'),

@@ -35,7 +35,7 @@ export const readerVlm = defineStage({
   version: '1',
   description: 'Vision-language reader: the image, the question and (optionally) passages, candidates and a caption in one chat message; the reply is the answer',
   inputs: {
-    sample: { kind: 'sample' },
+    sample: { kind: 'sample', image: true },
     passages: { kind: 'passages', optional: true },
     candidates: { kind: 'candidates', optional: true },
     captions: { kind: 'captions', optional: true },
