@@ -5,7 +5,7 @@
  * seeded as CPython's `random_seed` does for an int (`init_by_array` over the 32-bit words of |seed|, least significant
  * first), `getrandbits(k ≤ 32)` = the next 32-bit output shifted right by 32 − k, `_randbelow` by rejection on
  * `getrandbits(n.bit_length())`, and `shuffle` as `for i in reversed(range(1, len(x))): j = _randbelow(i + 1)`.
- * test/core/python-random.test.ts compares it with CPython's own output (recorded in test/fixtures/prophet/).
+ * test/prophet/python-random.test.ts compares it with CPython's own output (recorded in test/fixtures/prophet/).
  */
 
 const N = 624;

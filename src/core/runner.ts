@@ -101,8 +101,11 @@ export class PipelineExecutor {
       }
       // A question's image is identified by its id and, for a stage that reads its pixels, by its content — never by
       // where it lies on this machine: caches stay portable, and another file under the same id is another image.
+      // A file that cannot be read is keyed as such, so it never takes another file's cached output under the same id:
+      // the stage then runs and fails on that question with the read error.
       const s = v as Sample;
-      const content = spec.image && s.imagePath && s.imageHash === undefined ? await this.imageContentHash(s.imagePath, imageHashes) : undefined;
+      const readsPixels = spec.image && s.imagePath && s.imageHash === undefined;
+      const content = readsPixels ? ((await this.imageContentHash(s.imagePath!, imageHashes)) ?? 'unreadable') : undefined;
       inputHashes[k] = hashValue({ ...s, imagePath: undefined, ...(content ? { imageHash: content } : {}) });
     }
     return Cache.key({

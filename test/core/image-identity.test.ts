@@ -75,6 +75,10 @@ describe("an image's cache identity is its content and decode mode, not only its
     const a2 = await run(kat, sample(A2));
     expect(a2.nodes.windows!.cached).toBe(true); // same bytes at another path: the cache stays portable
     expect(a2.prediction).toEqual(a.prediction);
+    // a file that cannot be read under the same id never takes A's cached windows: the stage runs and fails there
+    const gone = await run(kat, sample(join(tmp, 'missing.png')));
+    expect(gone.ok).toBe(false);
+    expect(gone.nodes.windows!.cached).toBe(false);
     // the decode mode is part of the identity too
     const pil = await run(pipeline({ use: 'regions.windows', params: { mode: 'kat', decode: 'pil' } }), sample(A));
     expect(pil.nodes.windows!.cached).toBe(false);
