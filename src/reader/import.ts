@@ -143,8 +143,8 @@ export async function importReader(checkpoint: string, opts: ImportOptions): Pro
     copyFileSync(tok.single, join(out, 'tokenizer.json'));
     files.push('tokenizer.json');
   }
-  for (const f of TOKENIZER_FILES) {
-    if (tok.single && f === 'tokenizer.json') continue;
+  // A single named tokenizer.json is taken alone: files lying beside it may belong to another tokenizer.
+  for (const f of tok.single ? [] : TOKENIZER_FILES) {
     const src = join(tok.dir, f);
     if (existsSync(src) && resolve(src) !== join(out, f)) {
       copyFileSync(src, join(out, f));

@@ -192,6 +192,9 @@ describe.skipIf(missing)('okvqa reader import', () => {
     expect(kat.info).toMatchObject({ layout: 'kat-fid', variant: 'v1.0', cross_attention_bias: true, visual_projection: false, ignored_files: ['optimizer.pth.tar'] });
     expect(kat.info.config_defaults).toEqual(expect.arrayContaining(['feed_forward_proj', 'tie_word_embeddings', 'num_decoder_layers', 'relative_attention_max_distance']));
     expect(kat.python.from).toBe('candidates');
+    // a tokenizer.json named alone is taken alone (the files beside it may be another tokenizer's); T5's config is written
+    expect(kat.tokenizer.files).toEqual(['tokenizer.json', 'tokenizer_config.json']);
+    expect(JSON.parse(readFileSync(join(out.kat, 'tokenizer_config.json'), 'utf8'))).toMatchObject({ tokenizer_class: 'T5Tokenizer' });
     expect(imports.kat!.stderr).toMatch(/KAT's FiDT5 layout, T5 v1\.0, cross-attention position bias .* \(python: \S+ 3\./);
     const plain = JSON.parse(imports.plain!.stdout);
     expect(plain.python.from).toBe('flag');
