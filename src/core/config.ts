@@ -130,8 +130,12 @@ export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
   OKVQA_KB: 'knowledge.kb',
 });
 
-/** `OKVQA_*` variables read elsewhere (not config values). Any other `OKVQA_*` variable is an error (a typo). */
-export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG'];
+/**
+ * `OKVQA_*` variables read elsewhere (not config values): `OKVQA_DEBUG` (stack traces), `OKVQA_DATA_BASE_URL` (the
+ * mirror `okvqa data fetch` downloads from; it stays exported while every other command runs). Any other `OKVQA_*`
+ * variable is an error (a typo).
+ */
+export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG', 'OKVQA_DATA_BASE_URL'];
 
 function unwrapSchema(s: z.ZodType): z.ZodType {
   let cur: any = s;
