@@ -7,6 +7,7 @@ import { pyRound } from '../../src/eval/normalize.js';
 import { loadVqaAnnotations } from '../../src/data/okvqa.js';
 import { okvqa } from '../helpers/cli.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const EVAL = join(packagePaths().root, 'test', 'fixtures', 'eval');
 const ann = loadVqaAnnotations(join(EVAL, 'adversarial-annotations.json'));
@@ -43,7 +44,7 @@ describe("kat-ems: KAT's okvqa_ems", () => {
   });
 
   const missing = pythonMissing();
-  it.skipIf(missing)(`the committed fixture is what the generator writes now ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`the committed fixture is what the generator writes now ${missing ? `(skipped: ${missing})` : ''}`, () => {
     const script = readFileSync(join(EVAL, 'kat-ems', 'generate.py'), 'utf8').replace(/json\.dump\(out, open\([^\n]*\n?$/, 'print(json.dumps(out))\n');
     const fresh = JSON.parse(runPython(`__file__ = ${JSON.stringify(join(EVAL, 'kat-ems', 'generate.py'))}\n${script}`));
     expect(fresh.perQuestion).toEqual(expected.perQuestion);

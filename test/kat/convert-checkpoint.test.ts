@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packagePaths } from '../../src/core/paths.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const SCRIPT = join(packagePaths().root, 'eval', 'kat', 'convert_kat_checkpoint.py');
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-kat-ckpt-'));
@@ -65,7 +66,7 @@ print(json.dumps({'wrapped': wrapped, 'summary': summary, 'same_keys': sorted(a)
 
 const missing = pythonMissing(['torch']);
 describe('eval/kat/convert_kat_checkpoint.py', () => {
-  it.skipIf(missing)(`renames a wrapped FiD state dict into the plain T5 one ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`renames a wrapped FiD state dict into the plain T5 one ${missing ? `(skipped: ${missing})` : ''}`, () => {
     const r = JSON.parse(runPython(RUN_AND_CHECK, [SCRIPT, tmp]));
     const wrapped = r.wrapped as string[];
     expect(wrapped).toContain('encoder.encoder.block.1.module.layer.0.SelfAttention.q.weight');

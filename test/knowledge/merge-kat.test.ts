@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { katEntityPassage, mergeKat, mergeRegionHits, type RegionHits } from '../../src/stages/retrieve/merge.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const hit = (id: string, score: number) => ({ id, label: `name ${id}`, description: `desc ${id}`, source: 'wikidata', score });
 
@@ -33,7 +34,7 @@ describe("merge kat: KAT's retrieve_knn ranking with its quirk", () => {
   });
 
   const missing = pythonMissing();
-  it.skipIf(missing)(`equals KAT's retrieve_knn loop run in Python ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`equals KAT's retrieve_knn loop run in Python ${missing ? `(skipped: ${missing})` : ''}`, () => {
     // guilk/KAT build_wikidata_entity_db.py retrieve_knn, the ranking part verbatim (faiss results given as data).
     const script = `
 import json, sys

@@ -12,6 +12,7 @@ import { hasChromium, launch, noChromiumReason, watchErrors } from '../helpers/b
 import { repoRoot } from '../helpers/cli.js';
 import { TestLlmServer } from '../llm/server.js';
 import { QA_PIPELINE, scriptLlm, testOverlapReader } from '../serve/qa-fixture.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 // A run whose reader gives each passage an attribution (a test double of reader.fid, as the contract defines it:
 // one score per passage of its `passages` input, in order), over the REVIVE fixture data: photos, tiny KB, pool.
@@ -38,7 +39,7 @@ afterAll(async () => {
   await llm?.stop();
 });
 
-describe.skipIf(!hasChromium)(`report: passages with the reader's attribution${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
+describeNeeds(!hasChromium && noChromiumReason)(`report: passages with the reader's attribution${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch();

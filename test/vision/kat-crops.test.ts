@@ -5,6 +5,7 @@ import { dot } from '../../src/models/clip.js';
 import { katCropLayout, katCrops, resizeShorter } from '../../src/stages/regions/kat-crops.js';
 import { regionsWindows } from '../../src/stages/regions/windows.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 import { COFFEE, makeCtx, tiny } from './helpers.js';
 
 // guilk/KAT build_wikidata_entity_db.py MultiCrop, verbatim (torch only), on a patterned image already at its resized size.
@@ -51,7 +52,7 @@ describe('regions.windows mode kat (KAT multi-crop)', () => {
   });
 
   const missing = pythonMissing(['torch']);
-  it.skipIf(missing)(`crop pixels equal KAT's MultiCrop (F.pad + unfold) ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`crop pixels equal KAT's MultiCrop (F.pad + unfold) ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const sizes = [[512, 384], [575, 384], [384, 700]] as const;
     const all = runPython(MULTICROP, sizes.map(([w, h]) => `${w}x${h}`)).trim().split('--').map((b) => b.trim().split('\n'));
     for (const [i, [w, h]] of sizes.entries()) {

@@ -6,6 +6,7 @@ import { katCropLayout, KAT_CROPS } from '../../src/stages/regions/kat-crops.js'
 import { katCropPixels, pilResizeBicubic, torchBicubicResize } from '../../src/stages/regions/kat-pixels.js';
 import { readImage } from '../../src/image/load.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 import { COFFEE } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-kat-pixels-'));
@@ -46,7 +47,7 @@ for (ow, oh) in [(17, 50), (37, 9), (80, 23)]:
 
 const missing = pythonMissing(['torch', 'numpy', 'PIL']);
 describe("KAT crop pixels: Pillow's bicubic resize, torch's bicubic interpolate", () => {
-  it.skipIf(missing)(`equal KAT's transform run by Python on the same RGB bytes ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`equal KAT's transform run by Python on the same RGB bytes ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const img = await readImage(COFFEE);
     const layout = katCropLayout(img.width, img.height);
     writeFileSync(join(tmp, 'in.rgb'), img.image.data);
