@@ -36,7 +36,7 @@ const log = (m) => console.error(m);
 
 let modelDir;
 if (size === 'tiny') {
-  modelDir = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
+  modelDir = join(root, 'assets', 'models', 'okvqa-tiny', 't5');
 } else if (size === 'base') {
   modelDir = join(tmpdir(), 'okvqa-bench-t5-base-random');
   if (!existsSync(join(modelDir, 'onnx', 'decoder_model_merged.onnx'))) {

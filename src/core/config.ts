@@ -23,7 +23,7 @@ export const configSchema = z.object({
     .prefault({}),
   models: z
     .object({
-      /** `default` = real hub models; `tiny` = the generated test models shipped under test/fixtures/models. */
+      /** `default` = real hub models; `tiny` = the generated test models shipped under assets/models. */
       profile: z.enum(['default', 'tiny']).default('default'),
       /** Where downloaded hub models are cached (never inside node_modules). */
       cacheDir: z.string().optional(),

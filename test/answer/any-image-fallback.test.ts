@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAnswerer } from '../../src/answerer.js';
 import { cleanEnv, okvqa, repoRoot } from '../helpers/cli.js';
 
-const REVIVE = join(repoRoot, 'test/fixtures/revive');
+const REVIVE = join(repoRoot, 'assets/demo');
 const COFFEE = join(repoRoot, 'test/fixtures/images/coffee.png');
 const ASTRONAUT = join(repoRoot, 'test/fixtures/images/astronaut.png');
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-fallback-'));

@@ -10,9 +10,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { OKVQA_CACHE_PATH: join(dir, 'cache.sqlite') };
 
 describe('REVIVE from the command line (tiny profile, offline)', () => {
-  it('okvqa run revive --data test/fixtures/revive/data.json answers every question with regions, tags, entities, rationales', () => {
+  it('okvqa run revive --data assets/demo/data.json answers every question with regions, tags, entities, rationales', () => {
     const out = join(dir, 'run');
-    const r = okvqa(['run', 'revive', '--data', 'test/fixtures/revive/data.json', '--out', out, '--profile', 'tiny', '--no-progress'], env, 300_000);
+    const r = okvqa(['run', 'revive', '--data', 'assets/demo/data.json', '--out', out, '--profile', 'tiny', '--no-progress'], env, 300_000);
     expect(r.stderr).toMatch(/revive: 3 answered, 0 failed/);
     expect(r.code).toBe(0);
     const trace = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

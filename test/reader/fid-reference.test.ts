@@ -13,7 +13,7 @@ const PY = '/usr/bin/python3';
 const hasNumpy = existsSync(PY) && spawnSync(PY, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 if (!hasNumpy) console.warn(`fid-reference: skipped: ${PY} with numpy is missing (Debian python3-numpy)`);
 
-const MODELS = join(paths.root, 'test', 'fixtures', 'models', 'okvqa-tiny');
+const MODELS = join(paths.tinyModels, 'okvqa-tiny');
 
 interface RefAnswer {
   tokens: number[];
@@ -25,7 +25,7 @@ interface RefAnswer {
 
 function reference(reader: T5Reader, qs: FidQuestion[], o: FidOptions): RefAnswer[] {
   const request = {
-    npz: join(MODELS, 't5.reference.npz'),
+    npz: join(paths.root, 'test', 'fixtures', 'models', 't5.reference.npz'),
     config: join(MODELS, 't5', 'config.json'),
     maxLength: o.maxLength,
     numBeams: o.numBeams,

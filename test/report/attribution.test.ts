@@ -24,7 +24,7 @@ beforeAll(async () => {
   llm = await new TestLlmServer().start();
   scriptLlm(llm);
   const registry = createRegistry([testOverlapReader]);
-  const data = loadDataFile(join(repoRoot, 'test', 'fixtures', 'revive', 'data.json'));
+  const data = loadDataFile(join(repoRoot, 'assets', 'demo', 'data.json'));
   const config = resolveConfig({ overrides: { models: { profile: 'tiny', offline: true }, llm: { baseURL: llm.baseURL, apiKey: 'test', model: 'test-davinci', maxRetries: 0 }, cache: { path: join(tmp, 'cache.sqlite') } }, env: {} });
   const ctx = createRunContext({ config, data });
   try {
