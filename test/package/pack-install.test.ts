@@ -64,7 +64,7 @@ describe.runIf(enabled)('the packed package in an empty project', () => {
     writeFileSync(
       join(project, 'app.js'),
       `import { createAnswerer } from 'okvqa';
-const qa = createAnswerer({ profile: 'tiny' });
+const qa = createAnswerer({ pipeline: 'revive', profile: 'tiny' });
 const r = await qa.answer({ image: ${JSON.stringify(photo)}, question: 'Which agency does this person work for?' });
 await qa.close();
 console.log(JSON.stringify({ ok: r.ok, answer: r.answer, error: r.error }));
