@@ -52,7 +52,7 @@ export interface AnswererOptions {
   sets?: readonly string[];
   /**
    * data.json path or resolved sources (captions, example pool, knowledge base…). With profile `tiny` and no data, the
-   * bundled tiny knowledge base and example pool (test/fixtures/revive/data.json) are used.
+   * bundled tiny knowledge base and example pool (assets/demo/data.json) are used.
    */
   data?: DataSources | string;
   /** Model profile shortcut: "tiny" for the generated test models. */
@@ -87,7 +87,7 @@ export interface Answerer {
 
 /** The bundled tiny knowledge base and example pool that profile `tiny` uses when no data is given. */
 export function tinyDefaultDataFile(paths: PackagePaths): string {
-  return join(paths.root, 'test', 'fixtures', 'revive', 'data.json');
+  return join(paths.demo, 'data.json');
 }
 
 export function tinyDefaultData(paths: PackagePaths): DataSources | undefined {

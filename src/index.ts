@@ -41,3 +41,16 @@ export type { ReportOptions, ReportResult } from './report/report.js';
 export { buildReport } from './report/model.js';
 export type { ReportData, ReportQuestion } from './report/model.js';
 export { readRunFiles } from './report/run-files.js';
+// Types the exports above refer to (so the API reference, `npm run docs`, documents them too).
+export { CACHE_MODES } from './core/config.js';
+export type { ConfigLayers } from './core/config.js';
+export type { CacheResult, CacheStats } from './core/cache.js';
+export type { DataSources, ExampleSources, KatSources } from './data/sources.js';
+export type { PackagePaths } from './core/paths.js';
+export type { NodeSpec, PipelineSpec } from './core/pipeline-spec.js';
+export type { BuildOptions, CategoryRow, ReportImage, ReportNodeInfo, ReportNodeRun, RunSummary, StageRow } from './report/model.js';
+export type { OwnedRunContext } from './run-context.js';
+export type { TextMap } from './data/captions.js';
+export type { ManifestNode, RunFiles, RunManifest } from './report/run-files.js';
+export type { LoadOkvqaOptions } from './data/okvqa.js';
+export type { CompactOptions } from './report/compact.js';

@@ -31,7 +31,7 @@ const log = (m) => console.error(m);
 
 let modelDir;
 if (size === 'tiny') {
-  modelDir = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 'clip');
+  modelDir = join(root, 'assets', 'models', 'okvqa-tiny', 'clip');
 } else if (size === 'base') {
   modelDir = join(tmpdir(), 'okvqa-bench-clip-vit-b32-random');
   if (!existsSync(join(modelDir, 'onnx', 'vision_model.onnx'))) {

@@ -40,7 +40,7 @@ let modelDir;
 if (modelArg) {
   modelDir = resolve(modelArg);
 } else if (size === 'tiny') {
-  modelDir = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
+  modelDir = join(root, 'assets', 'models', 'okvqa-tiny', 't5');
 } else if (size === 'base') {
   modelDir = join(tmpdir(), 'okvqa-bench-t5-base-random');
   if (!existsSync(join(modelDir, 'onnx', 'decoder_model_merged.onnx'))) {

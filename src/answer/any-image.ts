@@ -1,8 +1,10 @@
 /**
  * Pipelines written for COCO runs read captions and tags from files keyed by image id (VinVL TSVs). An image that is not
- * a dataset file has no entry there, so when the data names no such file, an answerer swaps those nodes for the model
- * stages that work on any image: `caption.file` → `caption.model`, `tags.file` → `tags.clip` (whole-image CLIP tags).
- * Each swap is reported (Answerer.adaptations and the CLI), never silent.
+ * a dataset file has no entry there, so an answerer swaps those nodes for stages that work on any image. When the data
+ * names no such file: `caption.file` → `caption.model`, `tags.file` → `tags.clip` (whole-image CLIP tags). When it names
+ * one: `caption.file` → `caption.auto`, `tags.file` → `tags.auto`, which read the file for the images it covers and fall
+ * back per image to the model stage for the others (an upload, a photo outside the file), noting the fallback in that
+ * result's notes. Each swap is reported (Answerer.adaptations and the CLI), never silent.
  */
 import type { NodeSpec, PipelineSpec } from '../core/pipeline-spec.js';
 import type { DataSources } from '../data/sources.js';
@@ -31,6 +33,22 @@ export function adaptForAnyImage(spec: PipelineSpec, data: DataSources): { spec:
       const swapped: NodeSpec = { use: 'tags.clip', params: top !== undefined ? { topP: top } : {}, inputs: { regions: [] } };
       nodes[name] = swapped;
       adaptations.push({ node: name, from: 'tags.file', to: 'tags.clip', why: 'no tags file in the data' });
+    } else if (node.use === 'caption.file') {
+      const p = node.params ?? {};
+      const params: Record<string, unknown> = {};
+      for (const k of ['file', 'key', 'max'] as const) if (p[k] !== undefined) params[k] = p[k];
+      const swapped: NodeSpec = { use: 'caption.auto', params };
+      if (node.inputs) swapped.inputs = node.inputs;
+      nodes[name] = swapped;
+      adaptations.push({ node: name, from: 'caption.file', to: 'caption.auto', why: 'per image: the captions file when it covers the image, else caption.model' });
+    } else if (node.use === 'tags.file') {
+      const p = node.params ?? {};
+      const params: Record<string, unknown> = {};
+      for (const k of ['file', 'key', 'top', 'minConf', 'order'] as const) if (p[k] !== undefined) params[k] = p[k];
+      const swapped: NodeSpec = { use: 'tags.auto', params };
+      if (node.inputs) swapped.inputs = node.inputs;
+      nodes[name] = swapped;
+      adaptations.push({ node: name, from: 'tags.file', to: 'tags.auto', why: 'per image: the tags file when it covers the image, else whole-image tags.clip' });
     } else continue;
     origin[name] = 'any-image adaptation';
   }

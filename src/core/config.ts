@@ -25,7 +25,7 @@ export const configSchema = z.object({
     .prefault({}),
   models: z
     .object({
-      /** `default` = real hub models; `tiny` = the generated test models shipped under test/fixtures/models. */
+      /** `default` = real hub models; `tiny` = the generated test models shipped under assets/models. */
       profile: z.enum(['default', 'tiny']).default('default'),
       /** Where downloaded hub models are cached (never inside node_modules). */
       cacheDir: z.string().optional(),
@@ -157,8 +157,13 @@ export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
   OKVQA_KB: 'knowledge.kb',
 });
 
-/** `OKVQA_*` variables read elsewhere (not config values). Any other `OKVQA_*` variable is an error (a typo). */
-export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG', 'OKVQA_PYTHON'];
+/**
+ * `OKVQA_*` variables read elsewhere (not config values): `OKVQA_DEBUG` (stack traces), `OKVQA_PYTHON` (the Python that
+ * `reader import` / `reader train` run), `OKVQA_DATA_BASE_URL` (the mirror `okvqa data fetch` downloads from; it stays
+ * exported while every other command runs), `OKVQA_DB_RETRY_S` (how long PostgreSQL operations wait for the
+ * database). Any other `OKVQA_*` variable is an error (a typo).
+ */
+export const OTHER_OKVQA_ENV: readonly string[] = ['OKVQA_DEBUG', 'OKVQA_PYTHON', 'OKVQA_DATA_BASE_URL', 'OKVQA_DB_RETRY_S'];
 
 function unwrapSchema(s: z.ZodType): z.ZodType {
   let cur: any = s;

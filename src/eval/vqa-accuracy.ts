@@ -1,3 +1,4 @@
+import { InputError } from '../core/errors.js';
 import { cleanWhitespace, normalizeAnswer, pyRound } from './normalize.js';
 
 /** One ground-truth answer object as in the official annotation file (extra fields take part in equality, as in Python). */
@@ -126,8 +127,12 @@ function pyEqual(x: unknown, y: unknown): boolean {
   return kx.length === ky.length && kx.every((k) => k in oy && pyEqual(ox[k], oy[k]));
 }
 
-export class EvalInputError extends Error {
+/** Predictions that do not fit the annotations (other question ids, a missing field): an input error, exit code 2. */
+export class EvalInputError extends InputError {
   override name = 'EvalInputError';
+  constructor(message: string) {
+    super(message);
+  }
 }
 
 /**

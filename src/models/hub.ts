@@ -42,7 +42,7 @@ export const DEFAULT_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze
 /** The embedded LLM backend's model when nothing is configured (re-exported by src/llm/service.ts). */
 export const DEFAULT_LOCAL_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
 
-/** Generated random models (test/fixtures/models/<id>) that profile `tiny` uses for each role. */
+/** Generated random models (assets/models/<id>) that profile `tiny` uses for each role. */
 export const TINY_MODEL_IDS: Readonly<Record<string, string>> = Object.freeze({
   clip: 'okvqa-tiny/clip',
   detector: 'okvqa-tiny/owlvit',
@@ -108,7 +108,7 @@ export function resolveModelSource(role: string, config: Config, paths: PackageP
     const dir = join(paths.tinyModels, id);
     if (isModelDir(dir)) return { ...base, id, location: dir, from: 'tiny' };
     throw new Error(
-      `profile "tiny": no generated model for role "${role}" at ${dir} (run the generator in test/fixtures/models/)`,
+      `profile "tiny": no generated model for role "${role}" at ${dir} (run the generators in test/fixtures/models/; they write to assets/models/)`,
     );
   }
   if (m.localDir) {

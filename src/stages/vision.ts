@@ -5,12 +5,14 @@ import { embedClip } from './embed/clip.js';
 import { regionsCenternet } from './regions/centernet.js';
 import { regionsDetector } from './regions/detector.js';
 import { regionsWindows } from './regions/windows.js';
+import { tagsAuto } from './tags/auto.js';
 import { tagsClip } from './tags/clip.js';
 
 /** Vision stages: CLIP embeddings, CLIP tags, sliding-window and detected regions, model captions (or file captions with a model fallback). */
 export const visionStages: readonly AnyStage[] = [
   embedClip,
   tagsClip,
+  tagsAuto,
   regionsWindows,
   regionsDetector,
   regionsCenternet,

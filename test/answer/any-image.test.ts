@@ -14,7 +14,7 @@ const root = packagePaths().root;
 const IMAGES = join(root, 'test', 'fixtures', 'images');
 const COFFEE = join(IMAGES, 'coffee.png');
 const ASTRONAUT = join(IMAGES, 'astronaut.png');
-const KB = join(root, 'test', 'fixtures', 'kat', 'kb.sqlite');
+const KB = join(root, 'assets', 'demo', 'kb.sqlite');
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-anyimage-'));
 
 // Regions → regional tags → per-region entities → a test reader that answers with the best passage's entity and gives

@@ -6,14 +6,14 @@ import { cleanEnv, repoRoot } from '../helpers/cli.js';
 
 // The README's QA app, run verbatim (it imports 'okvqa', so it runs inside the package: npm run build first).
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-const library = readme.slice(readme.indexOf('\n## Library\n'));
+const library = readme.slice(readme.indexOf('\n## A QA app\n'));
 const block = [...library.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('createServer'));
 const dir = join(repoRoot, '.okvqa', `readme-app-${process.pid}`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('README library section: the QA app example', () => {
+describe('README: the QA app example', () => {
   it('serves an answer with passages and candidates for a posted photo', async () => {
-    expect(block, 'README ## Library has a js block with the QA app').toBeDefined();
+    expect(block, 'README ## A QA app has a js block with the QA app').toBeDefined();
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'qa-app.mjs');
     writeFileSync(file, block!);

@@ -10,9 +10,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { OKVQA_CACHE_PATH: join(dir, 'cache.sqlite') };
 
 describe('REVIVE from the command line (tiny profile, offline)', () => {
-  it('okvqa run revive --data test/fixtures/revive/data.json answers every question with regions, tags, entities, rationales', () => {
+  it('okvqa run revive --data assets/demo/data.json answers every question with regions, tags, entities, rationales', () => {
     const out = join(dir, 'run');
-    const r = okvqa(['run', 'revive', '--data', 'test/fixtures/revive/data.json', '--out', out, '--profile', 'tiny', '--no-progress'], env, 300_000);
+    const r = okvqa(['run', 'revive', '--data', 'assets/demo/data.json', '--out', out, '--profile', 'tiny', '--no-progress'], env, 300_000);
     expect(r.stderr).toMatch(/revive: 3 answered, 0 failed/);
     expect(r.code).toBe(0);
     const trace = readFileSync(join(out, 'trace.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -32,7 +32,7 @@ describe('REVIVE from the command line (tiny profile, offline)', () => {
     const photo = join(repoRoot, 'test', 'fixtures', 'images', 'coffee.png');
     const r = okvqa(['ask', photo, 'What is in the cup?', '--pipeline', 'revive', '--profile', 'tiny'], env, 300_000);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/profile tiny without --data: knowledge base and example pool from .*test\/fixtures\/revive\/data\.json/);
+    expect(r.stderr).toMatch(/profile tiny without --data: knowledge base and example pool from .*assets\/demo\/data\.json/);
     expect(r.stdout).toMatch(/^answer: /m);
     expect(r.stdout).toMatch(/^regions \(\d+\):\n {2,3}0 .*\[\d+, \d+, \d+, \d+\] {2}tags: /m);
     expect(r.stdout).toMatch(/^candidates \(implicit knowledge\):\n {2}.+ — /m);
@@ -44,7 +44,9 @@ describe('REVIVE from the command line (tiny profile, offline)', () => {
     const res = JSON.parse(j.stdout);
     // same photo and question: the expensive nodes come from the cache
     const cached = Object.fromEntries(res.timings.map((t: { node: string; cached: boolean }) => [t.node, t.cached]));
-    for (const n of ['regions', 'tags', 'entities', 'captions', 'prompts', 'implicit']) expect(cached[n], n).toBe(true);
+    for (const n of ['regions', 'tags', 'entities', 'prompts', 'implicit']) expect(cached[n], n).toBe(true);
+    // caption.auto itself is uncached (its notes must say where every caption came from); the model's caption is
+    expect(res.notes.captions).toMatchObject({ captionSource: 'model', modelCached: true });
     expect(res.image.hash).toMatch(/^[0-9a-f]{64}$/);
   }, 300_000);
 });

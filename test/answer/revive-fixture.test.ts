@@ -10,7 +10,7 @@ import { buildWikidata } from '../../src/knowledge/wikidata.js';
 import { loadDataFile, loadSamples } from '../../src/data/data-file.js';
 
 const root = packagePaths().root;
-const FIXTURE = join(root, 'test', 'fixtures', 'revive');
+const FIXTURE = join(root, 'assets', 'demo');
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-revive-kb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,14 +34,14 @@ describe('REVIVE fixture', () => {
     expect(loadSamples({ questions: data.examples!.questions, annotations: data.examples!.annotations! })).toHaveLength(100);
   });
 
-  it('its KB (test/fixtures/kat/kb.sqlite) is what make-kb.sh builds with the current tiny CLIP (not stale)', async () => {
+  it('its KB (assets/demo/kb.sqlite) is what make-kb.sh builds with the current tiny CLIP (not stale)', async () => {
     const kb = join(dir, 'kb.sqlite');
     await buildWikidata({ dump: join(root, 'test', 'fixtures', 'wikidata', 'sample-entities.json'), out: kb, categories: 'all' });
     const r = await kbEmbed(kb, resolveConfig({ overrides: { models: { profile: 'tiny', offline: true }, cache: { mode: 'off' } }, env: {} }));
     expect(r.embedded).toBe(49);
     const fresh = snapshot(kb);
-    expect(loadDataFile(join(FIXTURE, 'data.json')).knowledge).toBe(join(root, 'test', 'fixtures', 'kat', 'kb.sqlite'));
-    const committed = snapshot(join(root, 'test', 'fixtures', 'kat', 'kb.sqlite'));
+    expect(loadDataFile(join(FIXTURE, 'data.json')).knowledge).toBe(join(root, 'assets', 'demo', 'kb.sqlite'));
+    const committed = snapshot(join(root, 'assets', 'demo', 'kb.sqlite'));
     expect(committed.ids).toEqual(fresh.ids);
     expect(committed.dim).toBe(fresh.dim);
     let maxDiff = 0;

@@ -10,7 +10,7 @@ import { loadDataFile, loadSamples } from '../../src/data/data-file.js';
 import { completionReply, TestLlmServer } from '../llm/server.js';
 
 const root = packagePaths().root;
-const DATA = join(root, 'test', 'fixtures', 'revive', 'data.json');
+const DATA = join(root, 'assets', 'demo', 'data.json');
 const ASTRONAUT = join(root, 'test', 'fixtures', 'images', 'astronaut.png');
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-revive-'));
 

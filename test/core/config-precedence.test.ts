@@ -44,6 +44,8 @@ describe('unknown config keys are errors naming the nearest known key', () => {
   it('environment OKVQA_* variables', () => {
     expect(() => resolveConfig({ env: { OKVQA_PROFLE: 'tiny' } })).toThrow(/unknown variable OKVQA_PROFLE \(did you mean OKVQA_PROFILE\?\)/);
     expect(() => resolveConfig({ env: { OKVQA_DEBUG: '1', OTHER_VAR: 'x' } })).not.toThrow();
+    // documented for `okvqa data fetch`: exported once, it must not stop every other command (issue 17)
+    expect(() => resolveConfig({ env: { OKVQA_DATA_BASE_URL: 'http://127.0.0.1:1/' } })).not.toThrow();
   });
 
   it('a bad value names where it came from', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadLeaderboard, placeRun, type PublishedResult } from '../../src/eval/leaderboard.js';
 import { scorePredictions } from '../../src/eval/score-files.js';
 import { okvqa, repoRoot } from '../helpers/cli.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const SHARED = join(repoRoot, '..', 'shared', 'data');
 const OKVQA_ANN = join(SHARED, 'okvqa', 'mscoco_val2014_annotations.json');
@@ -59,7 +60,7 @@ describe('placing a run', () => {
 });
 
 describe('okvqa eval: a released PICa prediction file among the published results', () => {
-  it.skipIf(!existsSync(OKVQA_ANN))('scores it as the official vqaEval.py does (48.48 on raw answers) and places it, saying what differs', () => {
+  itNeeds(!existsSync(OKVQA_ANN) && `${OKVQA_ANN} is missing (../shared)`)('scores it as the official vqaEval.py does (48.48 on raw answers) and places it, saying what differs', () => {
     const r = okvqa(['eval', '--annotations', OKVQA_ANN, '--predictions', PICA]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('overall accuracy: 48.48  (raw answers)');
@@ -89,7 +90,7 @@ describe('okvqa eval: a released PICa prediction file among the published result
     expect(st.stderr).toMatch(/--answers stemmed needs OK-VQA v1\.1 annotations/);
   });
 
-  it.skipIf(!existsSync(join(SHARED, 'aokvqa', 'aokvqa_v1p0_val.json')))('A-OKVQA val: direct answer and multiple choice each placed', () => {
+  itNeeds(!existsSync(join(SHARED, 'aokvqa', 'aokvqa_v1p0_val.json')) && 'A-OKVQA val is missing (../shared)')('A-OKVQA val: direct answer and multiple choice each placed', () => {
     const val = JSON.parse(readFileSync(join(SHARED, 'aokvqa', 'aokvqa_v1p0_val.json'), 'utf8')) as { question_id: string; choices: string[]; correct_choice_idx: number; direct_answers: string[] }[];
     const preds = Object.fromEntries(val.map((q, i) => [q.question_id, { direct_answer: i % 2 ? q.direct_answers[0]! : 'nothing', multiple_choice: q.choices[q.correct_choice_idx]! }]));
     const f = join(tmp, 'aok.json');

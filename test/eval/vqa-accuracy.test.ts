@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateVqa, vqaQuestionAccuracy, type GtAnswer, type VqaGroundTruth, type VqaPrediction } from '../../src/eval/vqa-accuracy.js';
 import { normalizeAnswer, processPunctuation, pyRound } from '../../src/eval/normalize.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const gt = (answers: string[]): GtAnswer[] => answers.map((answer, i) => ({ answer, answer_id: i + 1 }));
 const acc = (pred: string, answers: string[]) => vqaQuestionAccuracy(pred, gt(answers));
@@ -71,7 +72,7 @@ describe('official VQA accuracy', () => {
       return false;
     }
   });
-  it.skipIf(!python)('pyRound agrees with Python on random and tie values', () => {
+  itNeeds(!python && 'no python3 on PATH')('pyRound agrees with Python on random and tie values', () => {
     let s = 7;
     const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
     const xs = [...Array.from({ length: 300 }, () => rnd() * 100), ...Array.from({ length: 100 }, (_, i) => (2 * i + 1) / 8), ...Array.from({ length: 100 }, (_, i) => i / 1000 + 0.005)];

@@ -15,7 +15,7 @@ import { exportFid } from '../../src/export/fid.js';
 import { loadExportTokenizer } from '../../src/export/fid-tokenizer.js';
 
 const root = packagePaths().root;
-const data = loadDataFile(join(root, 'test', 'fixtures', 'revive', 'data.json'));
+const data = loadDataFile(join(root, 'assets', 'demo', 'data.json'));
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-export-fid-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

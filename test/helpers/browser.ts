@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.OKVQA_CHROMIUM ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
-export const noChromiumReason = `browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`;
+export const noChromiumReason = `${CHROMIUM} is missing (apt-get install chromium)`;
 if (!hasChromium) console.warn(noChromiumReason);
 
 export async function launch(): Promise<Browser> {

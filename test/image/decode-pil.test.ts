@@ -8,6 +8,7 @@ import { pilCmykToRgb } from '../../src/image/pil-convert.js';
 import { resizeShorter } from '../../src/stages/regions/kat-crops.js';
 import { katResize } from '../../src/stages/regions/kat-pixels.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 // Pillow writes the files (an RGB JPEG with EXIF orientation 6 and a Display P3 ICC profile, a CMYK JPEG with the same
 // profile, grey JPEG/PNG, palette, RGBA and LA PNGs) and the pixels `Image.open(f).convert('RGB')` gives for each.
@@ -56,7 +57,7 @@ describe("decode: pil — Pillow's Image.open(path).convert('RGB')", () => {
     info = JSON.parse(runPython(WRITE, [tmp, iccPath]));
   }, 60_000);
 
-  it.skipIf(missing)(`equals Pillow's pixels and size for every mode ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`equals Pillow's pixels and size for every mode ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     expect(Object.fromEntries(Object.entries(info).map(([f, i]) => [f, i.mode]))).toEqual({
       'orient6_icc.jpg': 'RGB', 'cmyk_icc.jpg': 'CMYK', 'grey.jpg': 'L', 'grey.png': 'L', 'palette.png': 'P', 'rgba.png': 'RGBA', 'la.png': 'LA', 'grey16.png': 'I',
     });
@@ -69,7 +70,7 @@ describe("decode: pil — Pillow's Image.open(path).convert('RGB')", () => {
     }
   });
 
-  it.skipIf(missing)('decode: sharp (the default) rotates by EXIF and converts the ICC profile: not Pillow\'s', async () => {
+  itNeeds(missing)('decode: sharp (the default) rotates by EXIF and converts the ICC profile: not Pillow\'s', async () => {
     const f = join(tmp, 'orient6_icc.jpg');
     const img = await readImage(f);
     expect(img.decode).toBe('sharp');
@@ -89,7 +90,7 @@ describe("decode: pil — Pillow's Image.open(path).convert('RGB')", () => {
 });
 
 describe("KAT's resize before convert('RGB') on a CMYK photo", () => {
-  it.skipIf(missing)(`katResize resizes the CMYK bands, then converts, as Pillow does ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`katResize resizes the CMYK bands, then converts, as Pillow does ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const img = await readImage(join(tmp, 'cmyk_icc.jpg'), undefined, 'pil');
     expect(img.cmyk).toBeDefined();
     expect(resizeShorter(img.width, img.height, 384)).toEqual({ width: 550, height: 384 });

@@ -89,7 +89,7 @@ describe('okvqa CLI: run prior end to end', () => {
 
   it('eval reports missing predictions as the official script does', () => {
     const e = okvqa(['eval', '--annotations', join(fixture, 'val_annotations.json'), '--predictions', join(repoRoot, 'test/fixtures/eval/adversarial-predictions.json')]);
-    expect(e.code).toBe(1);
+    expect(e.code).toBe(2); // an input error (issue 17), as everywhere else
     expect(e.stderr).toMatch(/Results do not correspond to the annotation set: 40 annotated question\(s\) have no prediction/);
   });
 });

@@ -9,6 +9,7 @@ import { KnowledgeStore } from '../../src/knowledge/store.js';
 import { passageText } from '../../src/reader/fid.js';
 import { katEntityPassage } from '../../src/stages/retrieve/merge.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-kat-literal-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -41,7 +42,7 @@ describe('passage text keeps $ sequences literally; a pickled None reads as None
     expect(pyStr(true)).toBe('True');
   });
 
-  it.skipIf(missing)(`KAT's pickles: names with $ and None descriptions as Python formats them ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`KAT's pickles: names with $ and None descriptions as Python formats them ${missing ? `(skipped: ${missing})` : ''}`, () => {
     const e = loadKatEntities(join(tmp, 'ents.pkl')).get(42)!;
     expect(e.entities.map((x) => `${x.name} is a ${x.description}`)).toEqual(python.slice(0, 2));
     expect(e.entities[0]).toEqual({ name: 'cost $& more', description: 'None' });

@@ -9,6 +9,7 @@ import { questionKatReleased } from '../../src/stages/question/kat-released.js';
 import { okvqa, repoRoot } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const KAT = join(repoRoot, 'test', 'fixtures', 'kat');
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-kat-text-'));
@@ -52,7 +53,7 @@ describe("kat-released: the question text and kat-ems's gold answers from KAT's 
     expect(answer.bindings.sample).toEqual(['question']);
   });
 
-  it.skipIf(missing)(`question.kat-released: KAT's text when data.json names {split}.pkl, else OK-VQA's ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`question.kat-released: KAT's text when data.json names {split}.pkl, else OK-VQA's ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     for (const s of loadSamples(loadDataFile(withPkl))) {
       const ctx = ctxFor(withPkl);
       const out = await questionKatReleased.run({ sample: s }, questionKatReleased.params.parse({}), ctx);
@@ -65,7 +66,7 @@ describe("kat-released: the question text and kat-ems's gold answers from KAT's 
     }
   });
 
-  it.skipIf(missing)(`pre-flight: every question of the run has a key in the pkl ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`pre-flight: every question of the run has a key in the pkl ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const data = loadDataFile(withPkl);
     const samples = loadSamples(data);
     const check = (d = data, qs = samples) => questionKatReleased.check!(questionKatReleased.params.parse({}), { ...testContext({ data: d }), node: 'question', samples: qs });
@@ -78,7 +79,7 @@ describe("kat-released: the question text and kat-ems's gold answers from KAT's 
     expect(await check({ ...data, kat: { ...data.kat, questions: join(tmp, 'nope.pkl') } })).toMatchObject([{ severity: 'error', message: /file not found/ }]);
   });
 
-  it.skipIf(missing)(`okvqa eval --metric kat-ems: gold answers from the pkl with --data or the run's manifest, else the annotations ${missing ? `(skipped: ${missing})` : ''}`, async () => {
+  itNeeds(missing)(`okvqa eval --metric kat-ems: gold answers from the pkl with --data or the run's manifest, else the annotations ${missing ? `(skipped: ${missing})` : ''}`, async () => {
     const run = join(tmp, 'run');
     (await import('node:fs')).mkdirSync(run, { recursive: true });
     const predictions = join(run, 'predictions.json');

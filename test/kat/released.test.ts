@@ -14,6 +14,7 @@ import { passagesKat } from '../../src/stages/passages/kat.js';
 import { retrieveKatReleased } from '../../src/stages/retrieve/kat-released.js';
 import { testContext } from '../helpers/context.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const ROOT = packagePaths().root;
 const KAT = join(ROOT, 'test', 'fixtures', 'kat');
@@ -48,7 +49,7 @@ describe("KAT's released pickles (okvqa.zip structure, written by Python's pickl
   });
 
   const missing = pythonMissing(['numpy']);
-  it.skipIf(missing)(`numpy arrays and scalars of every protocol decode to their values ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`numpy arrays and scalars of every protocol decode to their values ${missing ? `(skipped: ${missing})` : ''}`, () => {
     const protos = [2, 3, 4, 5];
     runPython(
       `import pickle, numpy as np, sys

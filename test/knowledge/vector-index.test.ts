@@ -5,6 +5,7 @@ import { ExactIndex } from '../../src/knowledge/vector/exact.js';
 import { HnswIndex } from '../../src/knowledge/vector/hnsw.js';
 import { IvfIndex } from '../../src/knowledge/vector/ivf.js';
 import { TopK } from '../../src/knowledge/vector/top-k.js';
+import type { VectorIndex } from '../../src/knowledge/vector/types.js';
 
 function unitRows(n: number, dim: number, seed = 7): Float32Array {
   const rand = mulberry32(seed);
@@ -41,7 +42,7 @@ describe('TopK', () => {
 describe('every index: k ≤ 0 gives one empty result per query', () => {
   it.each([0, -3])('k = %d', async (k) => {
     const ivf = await IvfIndex.build(data, dim, { nlist: 8, nprobe: 3 });
-    const indexes = [
+    const indexes: VectorIndex[] = [
       new ExactIndex(data, dim, 'js'),
       new ExactIndex(data, dim, 'simd'),
       new ExactIndex(data, dim, 'gemm'),

@@ -96,7 +96,7 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     expect(trace(join(tmp, 'run2')).every((q) => q.nodes.prompts.cached === true)).toBe(true);
   }, 120_000);
 
-  it('Ctrl-C: exit code 130, finished questions kept, --resume finishes the run with exit code 0', async () => {
+  it('Ctrl-C after some questions finished: exit 130; --resume asks the server nothing for finished questions and reuses the interrupted one\'s finished nodes', async () => {
     server.requests.length = 0;
     server.handler = async (body) => {
       await new Promise((r) => setTimeout(r, 1500));
@@ -110,19 +110,39 @@ describe('okvqa run pica-full against an OpenAI-compatible server', () => {
     running.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => {
       running.on('close', (c) => resolve(c));
+      // the second question's LLM request has arrived: the first question is finished, the second is in flight
       const poll = setInterval(() => {
-        if (server.requests.length > 0) {
+        if (server.completionCalls.length >= 2) {
           clearInterval(poll);
           running.kill('SIGINT');
         }
-      }, 50);
+      }, 20);
     });
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: rerun with --resume/);
+    const finished = trace(out).filter((q) => q.ok);
+    expect(finished.length).toBeGreaterThanOrEqual(1);
+    expect(finished.length).toBeLessThan(3);
+    const prompt = (b: { prompt: string }) => b.prompt; // the whole prompt: its in-context examples differ per question
+    const askedBefore = server.completionCalls.map((c) => prompt(c.body));
+    const finishedPrompts = new Set(finished.map((q) => prompt({ prompt: q.nodes.prompts.output[0].prompt })));
+
+    server.requests.length = 0;
     server.handler = (body) => completionReply(body, { text: ' yes' });
     const again = await okvqa([...args, '--resume'], e);
     expect(again.code).toBe(0);
-    expect(trace(out)).toHaveLength(3);
+    const all = trace(out);
+    expect(all).toHaveLength(3);
+    expect(new Set(all.map((q) => q.questionId)).size).toBe(3);
+    // requests counted at the server: one per unfinished question, none for a finished one
+    const askedAfter = server.completionCalls.map((c) => prompt(c.body));
+    expect(askedAfter).toHaveLength(3 - finished.length);
+    for (const p of askedAfter) expect(finishedPrompts.has(p)).toBe(false);
+    // the interrupted question (its request was in flight) finds its finished nodes in the cache
+    const interrupted = all.find((q) => !finished.some((f) => f.questionId === q.questionId) && askedBefore.includes(prompt({ prompt: q.nodes.prompts.output[0].prompt })));
+    expect(interrupted, 'the question in flight at Ctrl-C').toBeDefined();
+    expect(interrupted.nodes.examples.cached).toBe(true);
+    expect(interrupted.nodes.prompts.cached).toBe(false);
   }, 60_000);
 
   it('a malformed response fails its question with a clear error; the batch goes on', async () => {

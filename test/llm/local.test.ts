@@ -10,7 +10,7 @@ import { examplesRandom } from '../../src/stages/examples/random.js';
 import { promptPica, promptParams } from '../../src/stages/prompt/pica.js';
 import { FIXTURES, fixtureSamples, makeCtx, ROOT } from './helpers.js';
 
-const MODEL_DIR = join(ROOT, 'test', 'fixtures', 'models', TINY_LLM_ID);
+const MODEL_DIR = join(ROOT, 'assets', 'models', TINY_LLM_ID);
 const expected = JSON.parse(readFileSync(join(MODEL_DIR, 'expected.json'), 'utf8')) as {
   cases: { prompt: string; tokens: { id: number; logprob: number }[] }[];
 };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pythonEnv } from '../../src/runtime/python.js';
 import { PYTHON, pythonMissing } from '../helpers/python.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 const missing = pythonMissing(['torch']);
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-ckpt-safety-'));
@@ -20,7 +21,7 @@ function py(code: string, ...args: string[]) {
   return spawnSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8', env: pythonEnv() });
 }
 
-describe.skipIf(missing)('checkpoint files are read without running their code', () => {
+describeNeeds(missing)('checkpoint files are read without running their code', () => {
   it('a pickle carrying a callable is refused, and the callable never runs', () => {
     const evil = join(tmp, 'evil.bin');
     const marker = join(tmp, 'ran');

@@ -7,12 +7,13 @@ import { FID_KAT, fidGenerate, tokenizePassages, type FidAnswer, type FidOptions
 import { loadT5Reader, readerSource, type T5Reader } from '../../src/reader/t5.js';
 import { Resources } from '../../src/core/resources.js';
 import { makeCtx, paths, tiny } from '../vision/helpers.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 const PY = '/usr/bin/python3';
 const hasNumpy = existsSync(PY) && spawnSync(PY, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 if (!hasNumpy) console.warn(`fid-reference: skipped: ${PY} with numpy is missing (Debian python3-numpy)`);
 
-const MODELS = join(paths.root, 'test', 'fixtures', 'models', 'okvqa-tiny');
+const MODELS = join(paths.tinyModels, 'okvqa-tiny');
 
 interface RefAnswer {
   tokens: number[];
@@ -24,7 +25,7 @@ interface RefAnswer {
 
 function reference(reader: T5Reader, qs: FidQuestion[], o: FidOptions): RefAnswer[] {
   const request = {
-    npz: join(MODELS, 't5.reference.npz'),
+    npz: join(paths.root, 'test', 'fixtures', 'models', 't5.reference.npz'),
     config: join(MODELS, 't5', 'config.json'),
     maxLength: o.maxLength,
     numBeams: o.numBeams,
@@ -71,7 +72,7 @@ const QUESTIONS: FidQuestion[] = [
 const { ctx } = makeCtx(tiny);
 afterAll(() => ctx.resources.disposeAll());
 
-describe.skipIf(!hasNumpy)('reader.fid against an independent numpy FiD', () => {
+describeNeeds(!hasNumpy && `${PY} with numpy is missing (Debian python3-numpy)`)('reader.fid against an independent numpy FiD', () => {
   it('greedy: same tokens, log-probabilities and attribution for questions batched with different passage counts (one repeated)', async () => {
     const reader = await loadT5Reader(ctx, readerSource(ctx));
     expect(reader.crossAttention?.kind).toBe('pre-softmax');

@@ -16,11 +16,12 @@ import { loadT5Reader, readerSource, type T5Reader } from '../../src/reader/t5.j
 import { okvqa, repoRoot } from '../helpers/cli.js';
 import { PYTHON, pythonMissing, runPython } from '../helpers/python.js';
 import { makeCtx, tiny } from '../vision/helpers.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 const missing = pythonMissing(['torch', 'onnx', 'numpy']);
 if (missing) console.warn(`reader-import: skipped: ${missing} (Debian python3-torch python3-onnx python3-numpy)`);
 
-const TOKENIZER = join(repoRoot, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5', 'tokenizer.json');
+const TOKENIZER = join(repoRoot, 'assets', 'models', 'okvqa-tiny', 't5', 'tokenizer.json');
 const PYDIR = join(repoRoot, 'python');
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-reader-import-'));
 const resources = new Resources();
@@ -170,7 +171,7 @@ const OPTS: FidOptions = { ...FID_KAT, textMaxLength: 128, maxLength: 40 };
 const out = { kat: join(tmp, 'out-kat'), plain: join(tmp, 'out-plain'), v11: join(tmp, 'out-v11') };
 const imports: Record<string, { code: number | null; stdout: string; stderr: string }> = {};
 
-describe.skipIf(missing)('okvqa reader import', () => {
+describeNeeds(missing)('okvqa reader import', () => {
   beforeAll(() => {
     expect(JSON.parse(runPython(MAKE, [PYDIR, tmp])).ok).toBe(true);
     copyFileSync(TOKENIZER, join(tmp, 'v11', 'tokenizer.json')); // v1.1: the tokenizer travels in the checkpoint folder
@@ -276,7 +277,7 @@ describe.skipIf(missing)('okvqa reader import', () => {
   });
 });
 
-describe.skipIf(missing)("kat-released with a KAT-layout checkpoint imported by okvqa reader import", () => {
+describeNeeds(missing)("kat-released with a KAT-layout checkpoint imported by okvqa reader import", () => {
   it('greedy tokens equal the numpy FiD over T5 v1.0 on every question', async () => {
     const r = imports.kat;
     expect(r?.code, r?.stderr).toBe(0);

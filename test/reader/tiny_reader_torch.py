@@ -1,5 +1,5 @@
-"""The tiny test reader (test/fixtures/models/okvqa-tiny/t5) as a torch checkpoint for okvqa_py: its reference weights
-(okvqa-tiny/t5.reference.npz, the arrays generate_t5.py built the ONNX graphs from) under transformers' T5 key names,
+"""The tiny test reader (assets/models/okvqa-tiny/t5) as a torch checkpoint for okvqa_py: its reference weights
+(test/fixtures/models/t5.reference.npz, the arrays generate_t5.py built the ONNX graphs from) under transformers' T5 key names,
 written by okvqa_py.model.save_reader, with the tokenizer files beside it.
 
     /usr/bin/python3 test/reader/tiny_reader_torch.py OUT_DIR [EXPORT.json PREDICTIONS.json]
@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, 'python'))
 from okvqa_py.model import FiDT5, T5Config, save_reader  # noqa: E402
 
-T5 = os.path.join(ROOT, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5')
+T5 = os.path.join(ROOT, 'assets', 'models', 'okvqa-tiny', 't5')
+NPZ = os.path.join(ROOT, 'test', 'fixtures', 'models', 't5.reference.npz')
 
 
 def state_from_npz(W, cfg):
@@ -51,7 +52,7 @@ def state_from_npz(W, cfg):
 def main(out):
     with open(os.path.join(T5, 'config.json'), encoding='utf-8') as f:
         cfg = json.load(f)
-    W = dict(np.load(os.path.join(os.path.dirname(T5), 't5.reference.npz')))
+    W = dict(np.load(NPZ))
     model = FiDT5(T5Config.from_dict({k: v for k, v in cfg.items() if k not in ('architectures', '_comment')}))
     missing, unexpected = model.load_state_dict(state_from_npz(W, cfg), strict=False)
     missing = [k for k in missing if not k.endswith('embed_tokens.weight')]  # the shared embedding under its other names

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { packagePaths } from '../../src/core/paths.js';
 import { PYTHON, pythonMissing } from '../helpers/python.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 const root = packagePaths().root;
 const missing = pythonMissing(['torch']);
-const T5 = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
+const T5 = join(root, 'assets', 'models', 'okvqa-tiny', 't5');
 
 function py(script: string, input?: string): string {
   const r = spawnSync(PYTHON, ['-c', script], {
@@ -22,7 +23,7 @@ function py(script: string, input?: string): string {
   return r.stdout;
 }
 
-describe.skipIf(missing)('okvqa_py training helpers', () => {
+describeNeeds(missing)('okvqa_py training helpers', () => {
   it('vqa_metric equals the official VQA evaluator on every question of the 1,500-question adversarial fixture', () => {
     const out = py(`
 import json

@@ -12,6 +12,7 @@ import { hasChromium, launch, noChromiumReason, watchErrors } from '../helpers/b
 import { repoRoot } from '../helpers/cli.js';
 import { TestLlmServer } from '../llm/server.js';
 import { QA_PIPELINE, scriptLlm, testOverlapReader } from '../serve/qa-fixture.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 // A run whose reader gives each passage an attribution (a test double of reader.fid, as the contract defines it:
 // one score per passage of its `passages` input, in order), over the REVIVE fixture data: photos, tiny KB, pool.
@@ -23,7 +24,7 @@ beforeAll(async () => {
   llm = await new TestLlmServer().start();
   scriptLlm(llm);
   const registry = createRegistry([testOverlapReader]);
-  const data = loadDataFile(join(repoRoot, 'test', 'fixtures', 'revive', 'data.json'));
+  const data = loadDataFile(join(repoRoot, 'assets', 'demo', 'data.json'));
   const config = resolveConfig({ overrides: { models: { profile: 'tiny', offline: true }, llm: { baseURL: llm.baseURL, apiKey: 'test', model: 'test-davinci', maxRetries: 0 }, cache: { path: join(tmp, 'cache.sqlite') } }, env: {} });
   const ctx = createRunContext({ config, data });
   try {
@@ -38,7 +39,7 @@ afterAll(async () => {
   await llm?.stop();
 });
 
-describe.skipIf(!hasChromium)(`report: passages with the reader's attribution${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
+describeNeeds(!hasChromium && noChromiumReason)(`report: passages with the reader's attribution${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch();

@@ -6,6 +6,7 @@ import { okvqa } from '../helpers/cli.js';
 import { hasChromium, launch, noChromiumReason, screenshotDir, saveShot, screenshotStats, watchErrors } from '../helpers/browser.js';
 import { escapeHtml, jsonForScript } from '../../src/report/html.js';
 import { makeReportFixture, PAYLOADS, PIPELINE, type ReportFixture } from './fixture.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 let fx: ReportFixture;
 let report: string;
@@ -51,7 +52,7 @@ describe('okvqa report: the file', () => {
   });
 });
 
-describe.skipIf(!hasChromium)(`okvqa report in headless chromium${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
+describeNeeds(!hasChromium && noChromiumReason)(`okvqa report in headless chromium${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
   let browser: Browser;
   const shots = screenshotDir(join(process.env.TMPDIR ?? '/tmp', 'okvqa-report-shots'));
   beforeAll(async () => {

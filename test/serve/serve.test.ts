@@ -10,6 +10,7 @@ import { hasChromium, launch, noChromiumReason, screenshotDir, saveShot, screens
 import { TestLlmServer } from '../llm/server.js';
 import { IMAGES } from '../report/fixture.js';
 import { qaAnswerer, scriptLlm } from './qa-fixture.js';
+import { describeNeeds } from '../helpers/requires.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-serve-'));
 const allowed = join(tmp, 'allowed');
@@ -41,7 +42,7 @@ afterAll(async () => {
 function upload(image: Buffer | undefined, question: string | undefined, name = 'photo.png'): Promise<Response> {
   const form = new FormData();
   if (question !== undefined) form.append('question', question);
-  if (image) form.append('image', new Blob([image]), name);
+  if (image) form.append('image', new Blob([new Uint8Array(image)]), name);
   return fetch(new URL('/api/answer', base), { method: 'POST', body: form });
 }
 const postJson = (body: unknown) => fetch(new URL('/api/answer', base), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -124,7 +125,7 @@ describe('okvqa serve: POST /api/answer', () => {
   }, 120_000);
 });
 
-describe.skipIf(!hasChromium)(`okvqa serve page in headless chromium${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
+describeNeeds(!hasChromium && noChromiumReason)(`okvqa serve page in headless chromium${hasChromium ? '' : ` (${noChromiumReason})`}`, () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launch();

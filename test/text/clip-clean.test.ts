@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clipCleanText, fixText } from '../../src/text/clip-clean.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
+import { itNeeds } from '../helpers/requires.js';
 
 // Expected outputs are the examples of ftfy's documentation (the docstrings of ftfy/fixes.py, docs/fixes.rst) and what
 // those documents state each fixer does.
@@ -55,7 +56,7 @@ describe("ftfy's fix_text steps that can change a Wikidata name", () => {
   });
 
   const missing = pythonMissing();
-  it.skipIf(missing)(`html.unescape twice and whitespace_clean equal Python's on strings ftfy leaves alone ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`html.unescape twice and whitespace_clean equal Python's on strings ftfy leaves alone ${missing ? `(skipped: ${missing})` : ''}`, () => {
     const cases = ['&amp;lt;b&amp;gt; bold', 'caf&eacute &notit; x', '&#x80;&#0;&#128512;', ' a\u2003b\u00a0c\u2009d\n', 'A&amp;amp;amp;B'];
     const py = JSON.parse(
       runPython(

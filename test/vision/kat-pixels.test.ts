@@ -8,6 +8,7 @@ import { katCropPixels, pilResizeBicubic, torchBicubicResize } from '../../src/s
 import { readImage } from '../../src/image/load.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { COFFEE, paths } from './helpers.js';
+import { itNeeds } from '../helpers/requires.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'okvqa-kat-pixels-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -60,7 +61,7 @@ describe("KAT crop pixels: Pillow's bicubic resize, torch's bicubic interpolate"
     expect(maxDiff).toBeLessThan(5e-5); // observed 2.4e-5 (normalised units; ~1/600 of a grey level): float32 summation order
   }, 60_000);
 
-  it.skipIf(missing)(`Pillow's bicubic resize on odd sizes, byte for byte ${missing ? `(skipped: ${missing})` : ''}`, () => {
+  itNeeds(missing)(`Pillow's bicubic resize on odd sizes, byte for byte ${missing ? `(skipped: ${missing})` : ''}`, () => {
     runPython(PILLOW_RESIZE, [tmp]);
     const small = readFileSync(join(tmp, 'small.rgb'));
     for (const [ow, oh] of [[17, 50], [37, 9], [80, 23]] as const) {

@@ -13,6 +13,8 @@ interface PriorIndex {
   questionIds: string[];
   /** Per pool question: normalised answer → { count, surface forms with counts }. */
   answers: Map<string, { count: number; forms: Map<string, number> }>[];
+  /** Over the whole pool: normalised answer → summed counts and surface forms (the back-off when no question is similar). */
+  overall: Map<string, { count: number; forms: Map<string, number> }>;
 }
 
 function buildIndex(ctx: RunContext): Promise<PriorIndex> {
@@ -30,7 +32,15 @@ function buildIndex(ctx: RunContext): Promise<PriorIndex> {
       }
       return m;
     });
-    return { tfidf: new TfidfIndex(pool.map((s) => s.question)), questionIds: pool.map((s) => s.questionId), answers };
+    const overall = new Map<string, { count: number; forms: Map<string, number> }>();
+    for (const m of answers)
+      for (const [key, e] of m) {
+        let o = overall.get(key);
+        if (!o) overall.set(key, (o = { count: 0, forms: new Map() }));
+        o.count += e.count;
+        for (const [f, n] of e.forms) o.forms.set(f, (o.forms.get(f) ?? 0) + n);
+      }
+    return { tfidf: new TfidfIndex(pool.map((s) => s.question)), questionIds: pool.map((s) => s.questionId), answers, overall };
   });
 }
 
@@ -38,10 +48,12 @@ function buildIndex(ctx: RunContext): Promise<PriorIndex> {
  * Question-prior baseline: the answers of the k training questions most similar to this one (TF-IDF cosine over question
  * text), each weighted by similarity^power × (answer count / 10), summed per normalised answer. Optionally boosts answers
  * whose words appear in the image's captions/tags. Uses no image: it is the "Q-only" style baseline of the OK-VQA paper.
+ * A question that shares no word with any pool question (no similar question, or none with an answer) backs off to the
+ * pool's overall answer frequencies (answer count / 10, summed over the pool), noted in the trace as `backoff`.
  */
 export const candidatesPrior = defineStage({
   id: 'candidates.prior',
-  version: '1',
+  version: '2',
   description: 'Answer candidates voted by the most similar training questions (TF-IDF), optionally boosted by caption words',
   inputs: { sample: { kind: 'sample' }, captions: { kind: 'captions', optional: true }, tags: { kind: 'tags', optional: true } },
   output: 'candidates',
@@ -66,6 +78,11 @@ export const candidatesPrior = defineStage({
         s.score += (w * e.count) / 10;
         for (const [f, n] of e.forms) s.forms.set(f, (s.forms.get(f) ?? 0) + n);
       }
+    }
+    if (scores.size === 0) {
+      // back-off: no pool question is similar (no shared word), so the pool's overall answer frequencies vote
+      for (const [key, e] of index.overall) scores.set(key, { score: e.count / 10, forms: e.forms });
+      ctx.note('backoff', "no example-pool question shares a word with this one: the pool's overall answer frequencies");
     }
     if (params.boost > 0) {
       const context = ` ${[...(captions ?? []).map((c) => c.text), ...(tags ?? []).map((t) => t.label)].map(normalizeAnswer).join(' ')} `;

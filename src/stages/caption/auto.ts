@@ -1,34 +1,47 @@
 /**
- * The image's caption as KAT's implicit-knowledge prompt had it: from the captions file data.json names (VinVL, as
- * PICa/KAT), else — no file, or no caption for this image in it — from the captioning model.
+ * The image's caption from the captions file (data.json "captions", or `file`: VinVL, as PICa/KAT) when the file covers
+ * the image, else — no file, an image without a COCO id (an upload), or one the file lacks — from the captioning model.
+ * KAT's implicit-knowledge prompt reads it; the answerer puts it in place of `caption.file` so any image can be asked
+ * about. The node is not cached itself (the file lookup is cheap), so its notes say on every run where the caption came
+ * from; the model's caption is cached as a `caption.model` node's would be.
  */
 import { z } from 'zod';
 import { fileIdentity } from '../../core/file-identity.js';
 import { defineStage } from '../../core/stage.js';
 import { captionerFingerprint } from '../../models/captioner.js';
+import { runStageCached } from '../cached-run.js';
 import { captionFile } from './file.js';
 import { captionModel } from './model.js';
 
 export const captionAuto = defineStage({
   id: 'caption.auto',
-  version: '1',
-  description: 'Captions from the data.json captions file when it has one for the image, else from the captioning model',
+  version: '2',
+  description: 'Captions from the captions file when it covers the image, else from the captioning model (noted per image)',
   inputs: { sample: { kind: 'sample', image: true } },
   output: 'captions',
   params: z.object({
+    /** Caption file; default data.json "captions". */
+    file: z.string().optional(),
     key: z.enum(['auto', 'image', 'question']).default('auto'),
     max: z.number().int().positive().optional(),
     model: z.string().optional(),
     maxNewTokens: z.number().int().positive().default(30),
   }),
-  fingerprint: (p, ctx) => `${fileIdentity(ctx.data.captions)}|${captionerFingerprint(ctx, p.model)}`,
+  cache: false,
+  fingerprint: (p, ctx) => `${fileIdentity(p.file ?? ctx.data.captions)}|${captionerFingerprint(ctx, p.model)}`,
   async run({ sample }, p, ctx) {
-    if (ctx.data.captions) {
-      const fp = captionFile.params.parse({ key: p.key, required: false, ...(p.max ? { max: p.max } : {}) });
+    const file = p.file ?? ctx.data.captions;
+    if (file) {
+      const fp = captionFile.params.parse({ file, key: p.key, required: false, ...(p.max ? { max: p.max } : {}) });
       const caps = await captionFile.run({ sample }, fp, ctx);
-      if (caps.length) return caps;
+      if (caps.length) {
+        ctx.note('captionSource', 'file');
+        return caps;
+      }
+      ctx.note('fallback', `the captions file ${file} does not cover this image: captioned by caption.model`);
     }
     ctx.note('captionSource', 'model');
-    return captionModel.run({ sample }, captionModel.params.parse({ maxNewTokens: p.maxNewTokens, ...(p.model ? { model: p.model } : {}) }), ctx);
+    const mp = captionModel.params.parse({ maxNewTokens: p.maxNewTokens, ...(p.model ? { model: p.model } : {}) });
+    return runStageCached(captionModel as never, { sample }, mp, ctx);
   },
 });
