@@ -161,12 +161,17 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
   });
 }
 
-/** The reader model of a run (role `reader`, or an explicit id / folder). */
-export function readerSource(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string): ModelSource {
-  return sourceFor(ctx, READER_ROLE, model);
+/**
+ * The reader model of a run (role `reader`, or an explicit id / folder), with `dtype` overriding `models.dtype` for the
+ * reader alone (`q8`: the dynamic-int8 `*_quantized.onnx` files hub repos ship and `okvqa reader import --quantize int8`
+ * writes).
+ */
+export function readerSource(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string, dtype?: string): ModelSource {
+  const source = sourceFor(ctx, READER_ROLE, model);
+  return dtype ? { ...source, dtype } : source;
 }
 
 /** What identifies the reader in cache keys (content of local model files included, see modelFingerprint). */
-export function readerFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string): string {
-  return modelFingerprint(readerSource(ctx, model));
+export function readerFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string, dtype?: string): string {
+  return modelFingerprint(readerSource(ctx, model, dtype));
 }
