@@ -148,7 +148,7 @@ interface BatchItem {
 /** The run's micro-batcher for one reader + options (shared by every question of the run). */
 function batcherFor(ctx: StageContext, reader: T5Reader, p: FidParams): Promise<MicroBatcher<BatchItem, FidAnswer>> {
   const o = fidOptions(p);
-  const key = `fid-batcher:${reader.source.location}:${hashValue({ o, b: p.batchSize, w: p.batchWindowMs })}`;
+  const key = `fid-batcher:${reader.source.location}:${reader.source.dtype}:${reader.source.device}:${hashValue({ o, b: p.batchSize, w: p.batchWindowMs })}`;
   return ctx.resources.get(key, () => new MicroBatcher<BatchItem, FidAnswer>((items) => fidGenerate(reader, items.map((i) => i.q), o), {
     maxSize: p.batchSize,
     windowMs: p.batchWindowMs,
