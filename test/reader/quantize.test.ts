@@ -123,8 +123,11 @@ describe.skipIf(missing)('okvqa_py.quantize', () => {
       expect(readerFid.fingerprint!(p32, ctx)).not.toBe(readerFid.fingerprint!(p8, ctx));
       const sample: Sample = { dataset: 'okvqa', questionId: 'q1', imageId: 1, question: 'what sport is this?' };
       const passages: Passage[] = [{ text: 'title: tennis context: tennis is a sport', score: 1, source: 't' }];
-      const pred = await readerFid.run({ sample, passages, regions: undefined, tags: undefined }, p8, { ...ctx, note: () => {} });
-      expect(typeof pred.answer).toBe('string');
+      // fp32 and q8 in one run each get their own reader (and micro-batcher)
+      const a = await readerFid.run({ sample, passages, regions: undefined, tags: undefined }, p32, { ...ctx, note: () => {} });
+      const b = await readerFid.run({ sample, passages, regions: undefined, tags: undefined }, p8, { ...ctx, note: () => {} });
+      expect(typeof b.answer).toBe('string');
+      expect(b.logprob).not.toBe(a.logprob);
       const plain = join(paths.root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
       expect(existsSync(join(plain, 'onnx', 'encoder_model_quantized.onnx'))).toBe(false);
       await expect(
