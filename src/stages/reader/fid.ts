@@ -13,6 +13,7 @@ import type { Passage, Prediction, Region, Tag } from '../../core/artifacts.js';
 import type { StageContext } from '../../core/context.js';
 import { hashValue } from '../../core/hash.js';
 import { defineStage, type InputSpecs } from '../../core/stage.js';
+import { checkDevice, checkModel } from '../checks.js';
 import { nearestChoice } from '../../eval/predictions.js';
 import { MicroBatcher } from '../../reader/batcher.js';
 import { EncoderStateCache } from '../../reader/encoder-cache.js';
@@ -185,6 +186,7 @@ export const readerFid = defineStage({
   output: 'answer',
   params: fidParams,
   fingerprint: (p, ctx) => readerFingerprint(ctx, p.model, p.dtype),
+  check: async (p, ctx) => [...checkModel(ctx, 'reader', p.model), ...(await checkDevice(ctx))],
   async run({ sample, passages, regions, tags }, p, ctx): Promise<Prediction> {
     const reader = await loadT5Reader(ctx, readerSource(ctx, p.model, p.dtype));
     const used: readonly Passage[] = p.maxPassages ? passages.slice(0, p.maxPassages) : passages;
