@@ -13,6 +13,10 @@
 // 3. int8TokenAgreement: greedy tokens of q8 vs fp32 on --agree questions (--agree-passages passages each), on the tiny
 //    model and on the --size model: the fraction of token positions that agree (a missing token counts as a
 //    disagreement) and the fraction of questions whose answers are identical.
+// 4. encoderCache: one question read with 35 explicit + 5 implicit passages, then again with the 5 implicit ones
+//    changed, with reader.fid's encoder-state cache (the second read encodes 5 passages) and without (40), q8 and fp32,
+//    interleaved over --reps: the second read's time with ÷ without.
+// --sections ratio,agreement,cache picks sections (default all).
 //
 // No trained reader exists offline, so `--size base` (default) generates a RANDOM reader with flan-t5-base geometry
 // (d_model 768, 12 + 12 layers, 12 heads, d_ff 2048 gated-GELU, vocabulary 32128; ~1 GB) into the OS temp dir once
@@ -41,6 +45,7 @@ const nAgree = Number(arg('agree', '8'));
 const agreePassages = Number(arg('agree-passages', '10'));
 const log = (m) => console.error(m);
 const errors = [];
+const sections = arg('sections', 'ratio,agreement,cache').split(',');
 
 const tinyDir = join(root, 'test', 'fixtures', 'models', 'okvqa-tiny', 't5');
 function generateBase() {
@@ -143,7 +148,7 @@ async function runBare(prepared) {
 
 // --- 1 + 2: per batch size, ours fp32 / bare fp32 / ours q8 interleaved ------------------------------------------
 const perBatch = {};
-for (const batch of batches) {
+for (const batch of sections.includes('ratio') ? batches : []) {
   const p32 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20 });
   const p8 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20, dtype: 'q8' });
   const prepared = bareBatches(batch);
@@ -205,7 +210,7 @@ async function agreement(dir) {
   return { tokens: Number((same / total).toFixed(3)), answers: Number((exact / qs.length).toFixed(3)), questions: qs.length, passages: agreePassages };
 }
 const int8TokenAgreement = {};
-try {
+if (sections.includes('agreement')) try {
   let tinyCopy = modelDir;
   if (size !== 'tiny') {
     tinyCopy = join(mkdtempSync(join(tmpdir(), 'okvqa-bench-t5-tiny-')), 't5');
@@ -222,10 +227,48 @@ try {
   errors.push({ section: 'int8TokenAgreement', error: err.message });
   log(`int8TokenAgreement failed: ${err.stack}`);
 }
+// --- 4: encoder-state cache when only the implicit passages change ------------------------------------------------------
+let encoderCache = null;
+if (sections.includes('cache')) {
+  try {
+    const { EncoderStateCache } = await import('../../dist/reader/encoder-cache.js');
+    encoderCache = {};
+    for (const dtype of ['q8', 'fp32']) {
+      const r = await loadT5Reader(ctx, readerSource(ctx, modelDir, dtype));
+      const explicit = passagesOf(0, 35).map((p) => p.text);
+      const implicit = (k) => Array.from({ length: 5 }, (_, j) => `candidate: answer ${k}-${j} evidence: because it is ${filler}`);
+      const q = (k) => ({ question: sampleOf(0).question, passages: [...explicit, ...implicit(k)] });
+      await fidGenerate(r, [q(-1)], FID_KAT); // warm-up
+      const withCache = [];
+      const without = [];
+      for (let rep = 0; rep < reps; rep++) {
+        const cache = new EncoderStateCache(256 * 1024 * 1024);
+        await fidGenerate(r, [q(rep * 2)], FID_KAT, cache); // first read fills the cache
+        let t0 = performance.now();
+        const [a] = await fidGenerate(r, [q(rep * 2 + 1)], FID_KAT, cache);
+        withCache.push(performance.now() - t0);
+        if (a.batchCachedPassages !== 35 || a.batchEncodedPassages !== 5) throw new Error(`expected 35 cached + 5 encoded, got ${a.batchCachedPassages} + ${a.batchEncodedPassages}`);
+        t0 = performance.now();
+        await fidGenerate(r, [q(rep * 2 + 1)], FID_KAT);
+        without.push(performance.now() - t0);
+      }
+      encoderCache[dtype] = {
+        withMs: withCache.map(Math.round),
+        withoutMs: without.map(Math.round),
+        speedup: Number((median(without) / median(withCache)).toFixed(2)),
+      };
+      log(`encoder cache (${dtype}): second read with 5 of 40 passages changed ${median(withCache).toFixed(0)} ms with the cache, ${median(without).toFixed(0)} ms without (${encoderCache[dtype].speedup}×)`);
+    }
+  } catch (err) {
+    errors.push({ section: 'encoderCache', error: err.message });
+    log(`encoderCache failed: ${err.stack}`);
+  }
+}
 await ctx.close();
 if (size === 'tiny') rmSync(join(modelDir, '..'), { recursive: true, force: true });
 
-const largest = perBatch[Math.max(...batches)];
+const largest = perBatch[Math.max(...batches)] ?? {};
+const ratios = Object.values(perBatch).map((b) => b.ratio);
 report({
   bench: 'fid',
   size,
@@ -234,12 +277,13 @@ report({
   tokensPerPassage: L,
   decoderSteps: steps,
   reps,
-  ratio: Math.min(...Object.values(perBatch).map((b) => b.ratio)),
+  ratio: ratios.length ? Math.min(...ratios) : null,
   ratioGoal: 0.95,
-  int8Speedup: largest.int8Speedup,
+  int8Speedup: largest.int8Speedup ?? null,
   int8SpeedupGoal: 2,
   int8TokenAgreement,
   batches: perBatch,
+  encoderCache,
   cpus: availableParallelism(),
   loadavg: loadavg().map((x) => Number(x.toFixed(2))),
   ...(errors.length ? { errors } : {}),
