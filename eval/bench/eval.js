@@ -19,6 +19,25 @@ import { arg, hasShared, median, report, root, shared } from './_util.js';
 
 const runs = Number(arg('runs', '11'));
 const python = arg('python', '/usr/bin/python3');
+const officialDir = arg('official', process.env.OKVQA_VQA_OFFICIAL);
+const skipOfficial = process.argv.includes('--skip-official');
+const officialFiles = {
+  'vqa.py': join('PythonHelperTools', 'vqaTools', 'vqa.py'),
+  'vqaEval.py': join('PythonEvaluationTools', 'vqaEvaluation', 'vqaEval.py'),
+};
+if (!skipOfficial && (!officialDir || !Object.values(officialFiles).every((f) => existsSync(join(officialDir, f))))) {
+  console.error(
+    `eval bench: ${officialDir ? `${officialDir} is not a checkout of GT-Vision-Lab/VQA (no ${Object.values(officialFiles).join(', ')})` : 'the official VQA evaluator is not given'}.\n` +
+      '  get it: git clone https://github.com/GT-Vision-Lab/VQA /tmp/VQA\n' +
+      '  then:   npm run bench -- eval --official /tmp/VQA   (or OKVQA_VQA_OFFICIAL=/tmp/VQA)\n' +
+      '  or time okvqa eval alone: npm run bench -- eval --skip-official',
+  );
+  process.exit(2);
+}
+if (!skipOfficial && !existsSync(python)) {
+  console.error(`eval bench: ${python} not found (the official evaluator runs under Python 3; --python PATH)`);
+  process.exit(2);
+}
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-bench-eval-'));
 let annotations = join(shared, 'mscoco_val2014_annotations.json');
 let questions = join(shared, 'OpenEnded_mscoco_val2014_questions.json');
@@ -45,25 +64,6 @@ const preds = anns.map((a, i) => ({ question_id: a.question_id, answer: i % 3 ? 
 const predictions = join(dir, 'predictions.json');
 writeFileSync(predictions, JSON.stringify(preds));
 
-const officialDir = arg('official', process.env.OKVQA_VQA_OFFICIAL);
-const skipOfficial = process.argv.includes('--skip-official');
-const officialFiles = {
-  'vqa.py': join('PythonHelperTools', 'vqaTools', 'vqa.py'),
-  'vqaEval.py': join('PythonEvaluationTools', 'vqaEvaluation', 'vqaEval.py'),
-};
-if (!skipOfficial && (!officialDir || !Object.values(officialFiles).every((f) => existsSync(join(officialDir, f))))) {
-  console.error(
-    `eval bench: ${officialDir ? `${officialDir} is not a checkout of GT-Vision-Lab/VQA (no ${Object.values(officialFiles).join(', ')})` : 'the official VQA evaluator is not given'}.\n` +
-      '  get it: git clone https://github.com/GT-Vision-Lab/VQA /tmp/VQA\n' +
-      '  then:   npm run bench -- eval --official /tmp/VQA   (or OKVQA_VQA_OFFICIAL=/tmp/VQA)\n' +
-      '  or time okvqa eval alone: npm run bench -- eval --skip-official',
-  );
-  process.exit(2);
-}
-if (!skipOfficial && !existsSync(python)) {
-  console.error(`eval bench: ${python} not found (the official evaluator runs under Python 3; --python PATH)`);
-  process.exit(2);
-}
 const haveOfficial = !skipOfficial;
 // The official scripts made runnable by Python 3 without changing what they compute: print statements become calls, and
 // leading tabs are expanded to the next multiple of 8 columns, which is how Python 2 read them (vqa.py mixes tabs and
