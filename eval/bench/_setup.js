@@ -20,7 +20,8 @@ const log = (m) => console.error(m);
 const PY = '/usr/bin/python3';
 
 function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+  // the child's stdout goes to stderr: a bench's stdout is its one JSON line
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 2, 2], env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} failed (exit ${r.status})`);
 }
 

@@ -10,6 +10,9 @@
 // warmMs: one answer by an answerer whose models are loaded (what `okvqa serve` or a library app pays per question),
 //         each rep on a new image file (no image-level work shared), cache off; median of --reps; stages = each node's
 //         time in the median rep. Goal (issue 18): warm ≤ 3 s here with the int8 reader.
+// warmCpuMs: the CPU time the process spent per warm answer (all threads; median): on a machine shared with other jobs
+//         it is the cost of the answer, and ÷ the cores is the wall time it would take with the machine to itself,
+//         when every stage uses every core (approximately: some stages are single-threaded).
 // The photo is not in the question set's captions, so the captioner runs (the tiny one: no real-shaped generator).
 // Exits 1 when a section fails (the JSON line is still printed, with the failure under "errors").
 import { execFile } from 'node:child_process';
@@ -74,6 +77,7 @@ try {
 
 // --- warm: one answerer, models loaded ------------------------------------------------------------------------------
 let warm = [];
+const cpu = []; // CPU time of this process (all its threads) per warm answer: what the answer costs, whatever the load
 let stages = {};
 const qa = createAnswerer({ pipeline: pipelineName, data: data.file, config, sets, log: { debug() {}, info() {}, warn: (m) => log(`warning: ${m}`) } });
 try {
@@ -82,8 +86,11 @@ try {
   const runs = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const res = await qa.answer({ image: photoOf(`warm-${r}`), question });
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     if (!res.ok) throw new Error(`no answer: ${res.error?.node}: ${res.error?.message}`);
     runs.push({ ms, stages: Object.fromEntries(res.timings.map((t) => [t.node, Math.round(t.ms)])) });
     log(`warm ${r + 1}: ${(ms / 1000).toFixed(2)} s — ${res.timings.map((t) => `${t.node} ${t.ms.toFixed(0)}`).join(', ')}`);
@@ -110,6 +117,8 @@ report({
   coldMs: cold.length === coldReps ? Math.round(median(cold)) : null,
   stages,
   warmRunsMs: warm.map(Math.round),
+  warmCpuMs: cpu.length ? Math.round(median(cpu)) : null,
+  warmCpuRunsMs: cpu.map(Math.round),
   coldRunsMs: cold.map(Math.round),
   reps,
   cpus: availableParallelism(),
