@@ -27,7 +27,7 @@
 // each truncated to 64 tokens. Per-stage times of whole pipelines: `npm run bench -- pipeline`.
 // Exits 1 when a section fails (the JSON line is still printed, with the failure under "errors").
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -101,8 +101,9 @@ log(`reader ${size}: d_model ${g.dModel}, ${g.numDecoderLayers} decoder layers, 
 const ids = samples.map((s, i) => tokenizePassages(reader, { question: s.question, passages: passagesOf(i).map((p) => p.text) }, FID_KAT));
 const L = Math.max(...ids.flat().map((p) => p.length));
 log(`tokens per passage: ${L} (all passages ${ids.flat().every((p) => p.length === L) ? 'equal' : 'NOT equal'})`);
-const encoder = await ort.InferenceSession.create(join(modelDir, 'onnx', 'encoder_model.onnx'));
-const decoder = await ort.InferenceSession.create(join(modelDir, 'onnx', 'decoder_model_merged.onnx'));
+// from the file's bytes, as transformers.js opens reader.fid's sessions (not from the path)
+const encoder = await ort.InferenceSession.create(readFileSync(join(modelDir, 'onnx', 'encoder_model.onnx')));
+const decoder = await ort.InferenceSession.create(readFileSync(join(modelDir, 'onnx', 'decoder_model_merged.onnx')));
 const crossNames = reader.crossAttention ? reader.crossAttention.names : [];
 const steps = FID_KAT.maxLength - 1;
 const noCache = new ort.Tensor('bool', new Uint8Array([0]), [1]);
