@@ -152,8 +152,9 @@ async function runBare(prepared) {
 // --- 1 + 2: per batch size, ours fp32 / bare fp32 / ours q8 interleaved ------------------------------------------
 const perBatch = {};
 for (const batch of sections.includes('ratio') ? batches : []) {
-  const p32 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20 });
-  const p8 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20, dtype: 'q8' });
+  // encoder cache off: every rep reads the same questions, which the cache would serve without encoding
+  const p32 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20, encoderCacheMb: 0 });
+  const p8 = fidParams.parse({ model: modelDir, batchSize: batch, batchWindowMs: 20, dtype: 'q8', encoderCacheMb: 0 });
   const prepared = bareBatches(batch);
   await runOurs(p32); // warm-up (loads, first-run allocations)
   await runBare(prepared);
