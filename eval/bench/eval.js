@@ -1,14 +1,43 @@
 // Benchmark: `okvqa eval` over the full OK-VQA val set (5,046 predictions) as a whole process (start-up included),
-// side by side with the official GT-Vision-Lab/VQA evaluator (vqa.py + vqaEval.py, vendored in vqa-official/, prints
-// converted to Python 3) under /usr/bin/python3 on the same files, runs interleaved; checks the results are identical.
+// side by side with the official GT-Vision-Lab/VQA evaluator (vqa.py + vqaEval.py) under /usr/bin/python3 on the same
+// files, runs interleaved (ours, official, ours, …; median of --runs pairs, default 11); checks the results are identical.
+//
+//   npm run bench -- eval --official DIR        (or OKVQA_VQA_OFFICIAL=DIR npm run bench -- eval)
+//
+// DIR is a checkout of https://github.com/GT-Vision-Lab/VQA (master, commit a013f00 was measured): this repository
+// carries none of its code. Get it with `git clone https://github.com/GT-Vision-Lab/VQA /tmp/VQA`. The bench copies
+// PythonEvaluationTools/vqaEvaluation/vqaEval.py and PythonHelperTools/vqaTools/vqa.py into a temporary folder, made
+// runnable by Python 3 without changing what they compute (print statements become calls; leading tabs expanded to 8
+// columns as Python 2 read them), and runs them through vqa_official_driver.py as their demo does.
+// Without DIR the bench stops with exit 2 and says how to get it (`--skip-official` times ours alone).
+// Exits 1 when a run fails or the results differ from the official ones.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { arg, hasShared, median, report, root, shared } from './_util.js';
 
-const runs = Number(arg('runs', '7'));
+const runs = Number(arg('runs', '11'));
 const python = arg('python', '/usr/bin/python3');
+const officialDir = arg('official', process.env.OKVQA_VQA_OFFICIAL);
+const skipOfficial = process.argv.includes('--skip-official');
+const officialFiles = {
+  'vqa.py': join('PythonHelperTools', 'vqaTools', 'vqa.py'),
+  'vqaEval.py': join('PythonEvaluationTools', 'vqaEvaluation', 'vqaEval.py'),
+};
+if (!skipOfficial && (!officialDir || !Object.values(officialFiles).every((f) => existsSync(join(officialDir, f))))) {
+  console.error(
+    `eval bench: ${officialDir ? `${officialDir} is not a checkout of GT-Vision-Lab/VQA (no ${Object.values(officialFiles).join(', ')})` : 'the official VQA evaluator is not given'}.\n` +
+      '  get it: git clone https://github.com/GT-Vision-Lab/VQA /tmp/VQA\n' +
+      '  then:   npm run bench -- eval --official /tmp/VQA   (or OKVQA_VQA_OFFICIAL=/tmp/VQA)\n' +
+      '  or time okvqa eval alone: npm run bench -- eval --skip-official',
+  );
+  process.exit(2);
+}
+if (!skipOfficial && !existsSync(python)) {
+  console.error(`eval bench: ${python} not found (the official evaluator runs under Python 3; --python PATH)`);
+  process.exit(2);
+}
 const dir = mkdtempSync(join(tmpdir(), 'okvqa-bench-eval-'));
 let annotations = join(shared, 'mscoco_val2014_annotations.json');
 let questions = join(shared, 'OpenEnded_mscoco_val2014_questions.json');
@@ -35,15 +64,15 @@ const preds = anns.map((a, i) => ({ question_id: a.question_id, answer: i % 3 ? 
 const predictions = join(dir, 'predictions.json');
 writeFileSync(predictions, JSON.stringify(preds));
 
-// The official script made runnable by Python 3 without changing what it computes: print statements become calls, and
+const haveOfficial = !skipOfficial;
+// The official scripts made runnable by Python 3 without changing what they compute: print statements become calls, and
 // leading tabs are expanded to the next multiple of 8 columns, which is how Python 2 read them (vqa.py mixes tabs and
 // spaces, which Python 3 refuses).
 const official = join(dir, 'official');
-const haveOfficial = existsSync(python);
 if (haveOfficial) {
-  spawnSync('mkdir', ['-p', official]);
-  for (const f of ['vqa.py', 'vqaEval.py']) {
-    const src = readFileSync(join(root, 'eval', 'bench', 'vqa-official', f), 'utf8');
+  mkdirSync(official, { recursive: true });
+  for (const [f, rel] of Object.entries(officialFiles)) {
+    const src = readFileSync(join(officialDir, rel), 'utf8');
     const py3 = src
       .split('\n')
       .map((line) => {
@@ -56,13 +85,13 @@ if (haveOfficial) {
       .replace(/^(\s*)print (.+?)\s*$/gm, '$1print($2)');
     writeFileSync(join(official, f), py3);
   }
-} else {
-  console.error(`eval bench: ${python} not found: the official evaluator is skipped`);
 }
 
 function timed(cmd, args) {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const env = { ...process.env };
+  delete env.OKVQA_VQA_OFFICIAL; // the bench's own variable: okvqa refuses OKVQA_* variables it does not read
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, env });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return { ms, stdout: r.stdout };
@@ -77,7 +106,7 @@ for (let i = 0; i < runs; i++) {
   const r = timed(process.execPath, [join(root, 'bin', 'okvqa.js'), 'eval', '--annotations', annotations, '--questions', questions, '--predictions', predictions, '--json']);
   ours.push(r.ms);
   ourResult = JSON.parse(r.stdout);
-  if (haveOfficial) theirs.push(timed(python, [join(root, 'eval', 'bench', 'vqa-official', 'driver.py'), official, annotations, questions, predictions, officialOut]).ms);
+  if (haveOfficial) theirs.push(timed(python, [join(root, 'eval', 'bench', 'vqa_official_driver.py'), official, annotations, questions, predictions, officialOut]).ms);
   noop.push(timed(process.execPath, [join(root, 'bin', 'okvqa.js'), '--version']).ms);
 }
 
@@ -109,4 +138,9 @@ report({
   speedup_vs_official: speedup === null ? null : Number(speedup.toFixed(2)),
   identical_to_official: identical,
   data: hasShared ? 'okvqa val' : 'synthetic',
+  loadavg: loadavg().map((x) => Number(x.toFixed(2))),
 });
+if (haveOfficial && !identical) {
+  console.error('eval bench: okvqa eval and the official evaluator disagree');
+  process.exit(1);
+}

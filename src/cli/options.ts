@@ -11,6 +11,7 @@ export interface ConfigOptions {
   set?: string[];
   profile?: string;
   offline?: boolean;
+  device?: string;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -53,7 +54,8 @@ export function withConfigOptions(cmd: Command): Command {
     .option('--config <file>', 'config file (YAML or JSON); default ./okvqa.config.{yaml,yml,json} when present')
     .option('--set <key=value>', 'override a config value or node param (repeatable), e.g. llm.model=gpt-4o', collect, [])
     .option('--profile <name>', 'model profile: default (hub models) or tiny (generated test models)')
-    .option('--offline', 'never touch the network for models');
+    .option('--offline', 'never touch the network for models')
+    .option('--device <device>', 'where models run: cpu (default), cuda (onnxruntime CUDA provider), auto (cuda when available)');
 }
 
 /** The config file a command reads (`--config F`, else the first of ./okvqa.config.{yaml,yml,json}) and its content. */
@@ -82,6 +84,7 @@ export function flagSets(opts: ConfigOptions): string[] {
   const sets = (opts.set ?? []).filter((s) => !s.startsWith('nodes.'));
   if (opts.profile) sets.push(`models.profile=${opts.profile}`);
   if (opts.offline) sets.push('models.offline=true');
+  if (opts.device) sets.push(`models.device=${opts.device}`);
   return sets;
 }
 

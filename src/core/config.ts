@@ -33,7 +33,8 @@ export const configSchema = z.object({
       localDir: z.string().optional(),
       offline: z.boolean().default(false),
       dtype: z.string().default('fp32'),
-      device: z.string().default('cpu'),
+      /** Where models run: cpu, cuda (onnxruntime's CUDA provider; an error before the run when it cannot start), auto (cuda when it works, else cpu). */
+      device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
       /** Override the model id used for a role, e.g. `{ clip: "Xenova/clip-vit-base-patch16" }`. */
       ids: z.record(z.string(), z.string()).default({}),
     })
@@ -147,6 +148,7 @@ export const CONFIG_ENV: Readonly<Record<string, string>> = Object.freeze({
   OKVQA_MODELS_DIR: 'models.localDir',
   OKVQA_MODEL_CACHE: 'models.cacheDir',
   OKVQA_OFFLINE: 'models.offline',
+  OKVQA_DEVICE: 'models.device',
   HF_HUB_OFFLINE: 'models.offline',
   OPENAI_BASE_URL: 'llm.baseURL',
   OPENAI_API_KEY: 'llm.apiKey',

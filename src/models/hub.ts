@@ -24,6 +24,7 @@ import { transformers } from '../runtime/lazy.js';
 import { modelCacheDir, type Config } from '../core/config.js';
 import type { RunContext } from '../core/context.js';
 import { sha256 } from '../core/hash.js';
+import { resolveDevice } from './device.js';
 import type { PackagePaths } from '../core/paths.js';
 
 /** Hub ids used when the config names none. Real models, loaded by id (they need the network once). */
@@ -205,8 +206,10 @@ export function loadOnce<T>(
     key,
     async () => {
       assertAvailableOffline(source);
+      // `auto` becomes cuda or cpu here (transformers.js's own `auto` would try every provider it knows)
+      const resolved = withWeights ? { ...source, device: (await resolveDevice(source.device)).device } : source;
       try {
-        return await withTransformersEnv(source, () => load(source.location, pretrainedOptions(source, withWeights)));
+        return await withTransformersEnv(source, () => load(source.location, pretrainedOptions(resolved, withWeights)));
       } catch (err) {
         if (isNetworkError(err)) throw new HubUnreachableError(source, part, err);
         throw new Error(`loading ${part} for role "${source.role}" from ${describeSource(source)}: ${(err as Error).message}`, {

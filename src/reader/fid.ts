@@ -21,6 +21,7 @@
  */
 import type * as OrtTypes from 'onnxruntime-node';
 import { ort as loadOrt } from '../runtime/lazy.js';
+import type { EncoderStateCache } from './encoder-cache.js';
 import type { T5Reader } from './t5.js';
 
 export interface FidQuestion {
@@ -83,6 +84,8 @@ export interface FidAnswer {
   batchQuestions: number;
   /** Distinct passages the encoder ran on for the whole batch (identical passages are encoded once). */
   batchEncodedPassages: number;
+  /** Distinct passages of the batch whose encoder states came from the run's encoder cache. */
+  batchCachedPassages: number;
 }
 
 /**
@@ -144,12 +147,14 @@ async function encodeFused(
   reader: T5Reader,
   qs: readonly FidQuestion[],
   lay: Layout,
-): Promise<{ states: Float32Array; mask: Int32Array; encodedRows: number }> {
+  cache?: EncoderStateCache,
+): Promise<{ states: Float32Array; mask: Int32Array; encodedRows: number; cachedRows: number }> {
   const d = reader.geometry.dModel;
   const { L, nMax, rMax, fusedLength: F } = lay;
   // Identical passages (KAT cycles a short entity list to 40) are encoded once: a passage's encoding depends only on its tokens.
   const uniqueOf = new Map<string, number>();
   const rows: number[][] = [];
+  const keys: string[] = [];
   const rowOf = lay.ids.map((ps) =>
     ps.map((p) => {
       const key = p.join(',');
@@ -158,35 +163,54 @@ async function encodeFused(
         i = rows.length;
         uniqueOf.set(key, i);
         rows.push(p);
+        keys.push(key);
       }
       return i;
     }),
   );
-  const inputIds = new BigInt64Array(rows.length * L);
-  const attn = new BigInt64Array(rows.length * L);
-  rows.forEach((r, i) => {
-    for (let t = 0; t < r.length; t++) {
-      inputIds[i * L + t] = BigInt(r[t]!);
-      attn[i * L + t] = 1n;
-    }
-    // padding: id = pad token (0 in T5), mask 0
-    if (reader.geometry.padTokenId !== 0) for (let t = r.length; t < L; t++) inputIds[i * L + t] = BigInt(reader.geometry.padTokenId);
-  });
-  const out = await reader.encoder.run({
-    input_ids: new (loadOrt().Tensor)('int64', inputIds, [rows.length, L]),
-    attention_mask: new (loadOrt().Tensor)('int64', attn, [rows.length, L]),
-  });
-  const enc = out.last_hidden_state?.data as Float32Array | undefined;
-  if (!enc) throw new Error('encoder returned no last_hidden_state');
+  // Passages encoded earlier in the run (same reader) come from the cache; the rest go to the encoder in one call.
+  const cached = keys.map((k) => cache?.get(k));
+  const todo = rows.flatMap((_, i) => (cached[i] ? [] : [i]));
+  let enc: Float32Array = new Float32Array(0);
+  const slot = new Map<number, number>(); // row -> its row in `enc`
+  if (todo.length) {
+    const inputIds = new BigInt64Array(todo.length * L);
+    const attn = new BigInt64Array(todo.length * L);
+    todo.forEach((row, i) => {
+      const r = rows[row]!;
+      slot.set(row, i);
+      for (let t = 0; t < r.length; t++) {
+        inputIds[i * L + t] = BigInt(r[t]!);
+        attn[i * L + t] = 1n;
+      }
+      // padding: id = pad token (0 in T5), mask 0
+      if (reader.geometry.padTokenId !== 0) for (let t = r.length; t < L; t++) inputIds[i * L + t] = BigInt(reader.geometry.padTokenId);
+    });
+    const out = await reader.encoder.run({
+      input_ids: new (loadOrt().Tensor)('int64', inputIds, [todo.length, L]),
+      attention_mask: new (loadOrt().Tensor)('int64', attn, [todo.length, L]),
+    });
+    const e = out.last_hidden_state?.data as Float32Array | undefined;
+    if (!e) throw new Error('encoder returned no last_hidden_state');
+    enc = e;
+    if (cache) for (const [row, i] of slot) cache.set(keys[row]!, enc.slice(i * L * d, (i * L + rows[row]!.length) * d));
+  }
   const B = qs.length;
   const mask = new Int32Array(B * F);
   let states: Float32Array;
-  const inOrder = rows.length === B * nMax && rMax === 0 && lay.ids.every((p) => p.length === nMax);
+  const inOrder = todo.length === rows.length && rows.length === B * nMax && rMax === 0 && lay.ids.every((p) => p.length === nMax);
   if (inOrder) {
-    states = enc; // every passage distinct, none missing: (B·N, L, d) is already (B, N·L, d)
+    states = enc; // every passage distinct, encoded now, none missing: (B·N, L, d) is already (B, N·L, d)
   } else {
     states = new Float32Array(B * F * d);
-    rowOf.forEach((ps, b) => ps.forEach((row, j) => states.set(enc.subarray(row * L * d, (row + 1) * L * d), (b * F + j * L) * d)));
+    rowOf.forEach((ps, b) =>
+      ps.forEach((row, j) => {
+        const c = cached[row];
+        const i = slot.get(row);
+        // padded positions stay zero: the mask hides them from cross-attention
+        states.set(c ?? enc.subarray(i! * L * d, (i! * L + rows[row]!.length) * d), (b * F + j * L) * d);
+      }),
+    );
   }
   lay.ids.forEach((ps, b) => ps.forEach((p, j) => mask.fill(1, b * F + j * L, b * F + j * L + p.length)));
   if (rMax > 0) {
@@ -207,7 +231,7 @@ async function encodeFused(
       mask.fill(1, b * F + nMax * L, b * F + nMax * L + r);
     });
   }
-  return { states, mask, encodedRows: rows.length };
+  return { states, mask, encodedRows: todo.length, cachedRows: rows.length - todo.length };
 }
 
 /** Log-softmax of one row, in float64. */
@@ -329,12 +353,17 @@ function attributionOf(cross: Float32Array[], row: number, H: number, F: number,
  * Answer a batch of questions with Fusion-in-Decoder. Questions may have different numbers of passages (and of visual
  * tokens); results are in input order.
  */
-export async function fidGenerate(reader: T5Reader, questions: readonly FidQuestion[], opts: FidOptions): Promise<FidAnswer[]> {
+export async function fidGenerate(
+  reader: T5Reader,
+  questions: readonly FidQuestion[],
+  opts: FidOptions,
+  cache?: EncoderStateCache,
+): Promise<FidAnswer[]> {
   if (questions.length === 0) return [];
   if (opts.maxLength < 2) throw new Error(`maxLength ${opts.maxLength} leaves no room for an answer token`);
   const g = reader.geometry;
   const lay = layout(reader, questions, opts);
-  const { states, mask, encodedRows } = await encodeFused(reader, questions, lay);
+  const { states, mask, encodedRows, cachedRows } = await encodeFused(reader, questions, lay, cache);
   const B = questions.length;
   const F = lay.fusedLength;
   const K = Math.max(1, Math.floor(opts.numBeams));
@@ -364,6 +393,7 @@ export async function fidGenerate(reader: T5Reader, questions: readonly FidQuest
       passagesRead: lay.ids[b]!.length,
       batchQuestions: B,
       batchEncodedPassages: encodedRows,
+      batchCachedPassages: cachedRows,
     };
     if (result.cross.length) {
       const a = attributionOf(result.cross, b * K, g.numHeads, F, lay, b, visualTokens);

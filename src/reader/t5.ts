@@ -19,6 +19,7 @@ import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import type * as OrtTypes from 'onnxruntime-node';
 import { ort as loadOrt, transformers } from '../runtime/lazy.js';
 import type { RunContext } from '../core/context.js';
+import { resolveDevice, sessionOptions } from '../models/device.js';
 import { loadOnce, modelFingerprint, sourceFor, type ModelSource } from '../models/hub.js';
 
 export const READER_ROLE = 'reader';
@@ -132,7 +133,8 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
     const split = splitLayout(source);
     let reader: T5Reader;
     if (split) {
-      const [encoder, decoderFirst, decoder] = await Promise.all([split.encoder, split.first, split.withPast].map((f) => loadOrt().InferenceSession.create(f)));
+      const opts = sessionOptions((await resolveDevice(source.device)).device);
+      const [encoder, decoderFirst, decoder] = await Promise.all([split.encoder, split.first, split.withPast].map((f) => loadOrt().InferenceSession.create(f, opts)));
       const geometry = t5Geometry(readJson(source.location, 'config.json'), readJson(source.location, 'generation_config.json'));
       reader = { source, geometry, tokenizer, encoder: encoder!, decoder: decoder!, decoderFirst: decoderFirst! };
     } else {
@@ -153,7 +155,7 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
     if (ca) reader.crossAttention = ca;
     const vp = visualProjectionPath(source);
     if (vp) {
-      const visual = await loadOrt().InferenceSession.create(vp);
+      const visual = await loadOrt().InferenceSession.create(vp, sessionOptions((await resolveDevice(source.device)).device));
       reader.visual = visual;
       const meta = visual.inputMetadata?.[0] as { shape?: readonly (number | string)[] } | undefined;
       const width = meta?.shape?.[2];
@@ -166,12 +168,17 @@ export function loadT5Reader(ctx: Pick<RunContext, 'resources'>, source: ModelSo
   });
 }
 
-/** The reader model of a run (role `reader`, or an explicit id / folder). */
-export function readerSource(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string): ModelSource {
-  return sourceFor(ctx, READER_ROLE, model);
+/**
+ * The reader model of a run (role `reader`, or an explicit id / folder), with `dtype` overriding `models.dtype` for the
+ * reader alone (`q8`: the dynamic-int8 `*_quantized.onnx` files hub repos ship and `okvqa reader import --quantize int8`
+ * writes).
+ */
+export function readerSource(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string, dtype?: string): ModelSource {
+  const source = sourceFor(ctx, READER_ROLE, model);
+  return dtype ? { ...source, dtype } : source;
 }
 
 /** What identifies the reader in cache keys (content of local model files included, see modelFingerprint). */
-export function readerFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string): string {
-  return modelFingerprint(readerSource(ctx, model));
+export function readerFingerprint(ctx: Pick<RunContext, 'config' | 'paths'>, model?: string, dtype?: string): string {
+  return modelFingerprint(readerSource(ctx, model, dtype));
 }

@@ -9,6 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import type { TextMap } from '../data/captions.js';
 import { KnowledgeStore } from '../knowledge/store.js';
 import { resolveLlmIdentity } from '../llm/service.js';
+import { CUDA_INSTALL_HINT, resolveDevice } from '../models/device.js';
 import { describeSource, resolveModelSource, type ModelSource } from '../models/hub.js';
 import { keyedMap, type KeyParam } from './caption/text-file.js';
 
@@ -96,6 +97,21 @@ export function checkModel(ctx: CheckContext, role: string, explicitId: string |
   }
   return [warning(key, `${s.id} (role "${role}") is not in the model cache ${s.cacheDir}: it is downloaded from the Hugging Face hub on first use (needs network access)`,
     'to run without network: --offline with models.localDir, or --profile tiny for the bundled test models')];
+}
+
+/**
+ * `models.device` works here: `cuda` where onnxruntime's CUDA provider cannot start is an error (before any question
+ * runs); `auto` there is a warning (the models run on the CPU). One finding for all nodes (same key and message).
+ */
+export async function checkDevice(ctx: Pick<CheckContext, 'config'>): Promise<CheckFinding[]> {
+  const setting = ctx.config.models.device;
+  if (setting === 'cpu') return [];
+  try {
+    const r = await resolveDevice(setting);
+    return r.warning ? [warning('models.device', r.warning, `for the GPU, ${CUDA_INSTALL_HINT}; --device cpu silences this`)] : [];
+  } catch (err) {
+    return [error('models.device', errorMessage(err).replace(/; install onnxruntime-node.*$/s, ''), `${CUDA_INSTALL_HINT}; or --device cpu (or auto)`)];
+  }
 }
 
 /** The LLM is configured: a backend and model are chosen, an API server has what it needs, an embedded model resolves. */

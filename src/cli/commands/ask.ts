@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { AnswerResult } from '../../answer/result.js';
+import { checkDevice } from '../../stages/checks.js';
+import { PreflightError } from '../exit-codes.js';
 import { readConfigFile, withConfigOptions, type ConfigOptions } from '../options.js';
 
 interface AskOptions extends ConfigOptions {
@@ -87,6 +89,7 @@ export function register(program: Command): void {
     const sets = [...(opts.set ?? [])];
     if (opts.profile) sets.push(`models.profile=${opts.profile}`);
     if (opts.offline) sets.push('models.offline=true');
+    if (opts.device) sets.push(`models.device=${opts.device}`);
     const answerer = createAnswerer({
       pipeline: opts.pipeline,
       sets,
@@ -95,6 +98,11 @@ export function register(program: Command): void {
       log: { debug: () => {}, info: (m) => process.stderr.write(`${m}\n`), warn: (m) => process.stderr.write(`warning: ${m}\n`) },
     });
     try {
+      // models.device before anything loads: cuda that cannot start here is refused (exit 2), auto warns and uses the CPU
+      for (const f of await checkDevice(answerer.context)) {
+        if (f.severity === 'error') throw new PreflightError(`${f.key}: ${f.message}${f.fix ? `\n  fix: ${f.fix}` : ''}`);
+        process.stderr.write(`warning: ${f.key}: ${f.message}\n`);
+      }
       if (answerer.defaultData) process.stderr.write(`note: profile tiny without --data: knowledge base and example pool from ${answerer.defaultData}\n`);
       for (const a of answerer.adaptations) process.stderr.write(`note: node "${a.node}" uses ${a.to} instead of ${a.from} (${a.why})\n`);
       const r = await answerer.answer(input);

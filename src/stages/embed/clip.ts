@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineStage } from '../../core/stage.js';
 import { clipFingerprint, embedImages, embedTexts } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../../image/load.js';
-import { checkImages, checkModel } from '../checks.js';
+import { checkDevice, checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** What to embed: the whole image, or the question text. */
@@ -22,7 +22,7 @@ export const embedClip = defineStage({
   output: 'embedding',
   params,
   fingerprint: (p, ctx) => clipFingerprint(ctx, p.model),
-  check: (p, ctx) => [...(p.of === 'image' ? checkImages(ctx) : []), ...checkModel(ctx, 'clip', p.model)],
+  check: async (p, ctx) => [...(p.of === 'image' ? checkImages(ctx) : []), ...checkModel(ctx, 'clip', p.model), ...(await checkDevice(ctx))],
   async run({ sample }, p, ctx) {
     const opts = p.model ? { model: p.model } : {};
     if (p.of === 'question') {

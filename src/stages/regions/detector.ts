@@ -10,7 +10,7 @@ import { clipFingerprint } from '../../models/clip.js';
 import { detect, detectorFingerprint } from '../../models/detector.js';
 import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions } from './common.js';
-import { checkFile, checkImages, checkModel } from '../checks.js';
+import { checkDevice, checkFile, checkImages, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Hub id, model directory or `centernet`; default: the configured `detector` / `object-detector` model. */
@@ -50,8 +50,9 @@ export const regionsDetector = defineStage({
   params,
   fingerprint: (p, ctx) =>
     JSON.stringify([detectorFingerprint(ctx, p), classesOf(p), p.embed ? clipFingerprint(ctx, p.clipModel) : '']),
-  check: (p, ctx) => [
+  check: async (p, ctx) => [
     ...checkImages(ctx),
+    ...(await checkDevice(ctx)),
     ...(p.model === 'centernet' ? [] : checkModel(ctx, p.task === 'object-detection' ? 'object-detector' : 'detector', p.model)),
     ...(p.classesFile ? checkFile('params.classesFile', p.classesFile, '') : []),
     ...(p.embed ? checkModel(ctx, 'clip', p.clipModel) : []),

@@ -9,7 +9,7 @@ import { clipFingerprint, clipPixelConfig, clipSource, embedImages, embedPixelVa
 import { DECODE_MODES, loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions, finalizeRegions, imageContentKey } from './common.js';
 import { slidingWindows } from '../../image/geometry.js';
-import { checkImages, checkModel } from '../checks.js';
+import { checkDevice, checkImages, checkModel } from '../checks.js';
 import { KAT_CROPS, katCropLayout, katCrops } from './kat-crops.js';
 import { katCropPixels } from './kat-pixels.js';
 
@@ -50,7 +50,7 @@ export const regionsWindows = defineStage({
   output: 'regions',
   params,
   fingerprint: (p, ctx) => (p.embed ? clipFingerprint(ctx, p.model) : ''),
-  check: (p, ctx) => [...checkImages(ctx), ...(p.embed ? checkModel(ctx, 'clip', p.model) : [])],
+  check: async (p, ctx) => [...checkImages(ctx), ...(p.embed ? [...checkModel(ctx, 'clip', p.model), ...(await checkDevice(ctx))] : [])],
   async run({ sample }, p, ctx) {
     const img = await loadImage(ctx, sampleImagePath(sample, ctx.data.images), p.decode);
     if (p.mode === 'kat') {

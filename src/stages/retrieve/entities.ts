@@ -13,7 +13,7 @@ import { clipFingerprint, clipSource } from '../../models/clip.js';
 import { loadImage, sampleImagePath } from '../../image/load.js';
 import { embedRegions } from '../regions/common.js';
 import { mergeRegionHits } from './merge.js';
-import { checkKnowledgeBase, checkModel } from '../checks.js';
+import { checkDevice, checkKnowledgeBase, checkModel } from '../checks.js';
 
 const params = z.object({
   /** Entities per region. */
@@ -59,7 +59,7 @@ export const retrieveEntities = defineStage({
   output: 'passages',
   params,
   fingerprint: (p, ctx) => `${clipFingerprint(ctx, p.model)}|${kbFingerprint(kbPathOf(ctx))}`,
-  check: (p, ctx) => [...checkKnowledgeBase(ctx, p.model), ...checkModel(ctx, 'clip', p.model)],
+  check: async (p, ctx) => [...checkKnowledgeBase(ctx, p.model), ...checkModel(ctx, 'clip', p.model), ...(await checkDevice(ctx))],
   async run({ sample, regions }, p, ctx) {
     if (regions.length === 0) return [];
     const model = clipSource(ctx, p.model).id;

@@ -1,4 +1,5 @@
-# Runs the official VQA evaluator (vqa.py + vqaEval.py, prints converted) as its demo does, minus plotting:
+# Written for this project: runs the official VQA evaluator (GT-Vision-Lab/VQA vqa.py + vqaEval.py, prints converted
+# to Python 3 by eval/bench/eval.js into a temporary folder) as its demo does, minus plotting:
 #   python3 driver.py <dir with converted vqa.py/vqaEval.py> annotations.json questions.json results.json out.json
 import json
 import sys
