@@ -21,7 +21,7 @@ describe('models.device', () => {
     expect(resolveConfig({}).models.device).toBe('cpu');
     expect(resolveConfig({ overrides: { models: { device: 'cuda' } } }).models.device).toBe('cuda');
     expect(resolveConfig({ env: { OKVQA_DEVICE: 'auto' } }).models.device).toBe('auto');
-    expect(() => resolveConfig({ overrides: { models: { device: 'gpu' as 'cpu' } } }) // a bad value a config file could hold).toThrow(/device/);
+    expect(() => resolveConfig({ overrides: { models: { device: 'gpu' as 'cpu' } } })).toThrow(/device/); // a bad value a config file could hold
     expect(sessionOptions('cuda').executionProviders).toEqual(['cuda', 'cpu']);
     expect(sessionOptions('cpu').executionProviders).toEqual(['cpu']);
   });
