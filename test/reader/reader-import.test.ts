@@ -184,7 +184,7 @@ describeNeeds(missing)('okvqa reader import', () => {
       ['reader', 'import', join(tmp, 'plain.bin'), '--config', join(tmp, 'plain-config.json'), '--out', out.plain, '--tokenizer', 'Xenova/t5-base', '--offline', '--python', PYTHON, '--json'],
       { OKVQA_MODEL_CACHE: join(tmp, 'model-cache') },
     );
-    imports.v11 = okvqa(['reader', 'import', join(tmp, 'v11'), '--out', out.v11, '--json'], { OKVQA_PYTHON: PYTHON });
+    imports.v11 = okvqa(['reader', 'import', join(tmp, 'v11'), '--out', out.v11, '--quantize', 'int8', '--json'], { OKVQA_PYTHON: PYTHON });
   }, 600_000);
 
   it("recognises KAT's FiDT5 layout and 3.0.2 config, names the interpreter, writes the hub layout", () => {
@@ -202,8 +202,11 @@ describeNeeds(missing)('okvqa reader import', () => {
     expect(plain.tokenizer.from).toBe('Xenova/t5-base');
     const v11 = JSON.parse(imports.v11!.stdout);
     expect(v11.python.from).toBe('OKVQA_PYTHON');
+    // --quantize int8 writes the hub's quantized file names beside the fp32 graphs (reader.fid's `dtype: q8`)
+    expect(v11.quantized).toEqual(['encoder_model_quantized.onnx', 'decoder_model_merged_quantized.onnx']);
+    for (const f of v11.quantized as string[]) expect(existsSync(join(out.v11, 'onnx', f))).toBe(true);
     expect(v11.info).toMatchObject({ layout: 'plain', variant: 'v1.1', cross_attention_bias: false, visual_projection: true });
-    expect(readdirSync(join(out.v11, 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'encoder_model.onnx', 'visual_projection.onnx']);
+    expect(readdirSync(join(out.v11, 'onnx')).sort()).toEqual(['decoder_model_merged.onnx', 'decoder_model_merged_quantized.onnx', 'encoder_model.onnx', 'encoder_model_quantized.onnx', 'visual_projection.onnx']);
     for (const d of Object.values(out)) {
       for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) expect(existsSync(join(d, f)), `${d}/${f}`).toBe(true);
     }
