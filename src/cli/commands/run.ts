@@ -1,7 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { CACHE_MODES, type CacheMode } from '../../core/config.js';
-import type { Logger } from '../../core/context.js';
+import { stderrLog } from '../logger.js';
 import { packagePaths } from '../../core/paths.js';
 import { katTextSources } from '../../stages/question/kat-released.js';
 import { manifestInfo } from '../manifest-info.js';
@@ -47,12 +47,6 @@ interface RunOptions extends PrepareFlags {
   cacheUrl?: string;
   lease?: string;
 }
-
-const stderrLog: Logger = {
-  debug: (m) => process.env.OKVQA_DEBUG && process.stderr.write(`debug: ${m}\n`),
-  info: (m) => process.stderr.write(`${m}\n`),
-  warn: (m) => process.stderr.write(`warning: ${m}\n`),
-};
 
 export function register(program: Command): void {
   withConfigOptions(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { isDatabaseUrl, redactUrl } from '../../core/cache-store.js';
-import type { Logger } from '../../core/context.js';
+import { stderrLog } from '../logger.js';
 import { UsageError } from '../../core/errors.js';
 import { parseNumberFlag, withConfigOptions } from '../options.js';
 import { prepareRun } from '../prepare.js';
@@ -17,12 +17,6 @@ interface WorkerOptions {
   profile?: string;
   offline?: boolean;
 }
-
-const stderrLog: Logger = {
-  debug: (m) => process.env.OKVQA_DEBUG && process.stderr.write(`debug: ${m}\n`),
-  info: (m) => process.stderr.write(`${m}\n`),
-  warn: (m) => process.stderr.write(`warning: ${m}\n`),
-};
 
 /** Registers `okvqa worker`: answers the questions of distributed runs (docs/distributed.md). */
 export function register(program: Command): void {
