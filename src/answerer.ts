@@ -5,7 +5,7 @@ import { adaptForAnyImage, type Adaptation } from './answer/any-image.js';
 import { prepareInput, type AnswerInput, type PreparedInput } from './answer/input.js';
 import { buildAnswerResult, inputFailure, type AnswerResult } from './answer/result.js';
 import type { Sample } from './core/artifacts.js';
-import { errorMessage } from './core/errors.js';
+import { errorMessage, InputError } from './core/errors.js';
 import { runBatch, type BatchEvaluator, type BatchOptions, type BatchSummary } from './core/batch.js';
 import { resolveConfig, type ConfigInput } from './core/config.js';
 import type { Logger, RunContext } from './core/context.js';
@@ -106,6 +106,10 @@ export function tinyDefaultData(paths: PackagePaths): DataSources | undefined {
  * across questions).
  */
 export function createAnswerer(opts: AnswererOptions): Answerer {
+  // From plain JavaScript the types do not stop a missing pipeline; say what is needed instead of failing deep inside.
+  if (typeof opts?.pipeline !== 'string' || !opts.pipeline) {
+    throw new InputError("createAnswerer needs a pipeline: a name ('revive', 'kat', 'pica-base', …; `okvqa run` lists them) or a YAML path");
+  }
   const paths = packagePaths();
   const sets = opts.sets ?? [];
   const searchDirs = [process.cwd() + '/pipelines', paths.pipelines];

@@ -124,3 +124,10 @@ describe('answer() on any image (tiny models, offline)', () => {
     expect(rs[3]!.error!.message).toMatch(/not an image/);
   });
 });
+
+describe('createAnswerer without a pipeline (plain JavaScript)', () => {
+  it('is one clear error naming what to pass', async () => {
+    const { createAnswerer } = await import('../../src/answerer.js');
+    expect(() => createAnswerer({} as never)).toThrow(/createAnswerer needs a pipeline: a name \('revive'/);
+  });
+});
