@@ -20,6 +20,7 @@ import { InputError } from '../core/errors.js';
 import { cocoFileNames } from '../data/coco.js';
 import { join } from 'node:path';
 import { pilCmykToRgb } from './pil-convert.js';
+import { PromiseLru } from '../core/promise-lru.js';
 
 export interface ImageLimits {
   /** Largest accepted width or height, in pixels. */
@@ -181,28 +182,10 @@ export function imageBytesStore(ctx: Pick<RunContext, 'resources'>): Promise<Ima
   return ctx.resources.get('images:bytes', () => new ImageBytesStore());
 }
 
-/** Small run-scoped LRU of decoded images, so stages of one question share a decode without holding a whole batch. */
-class ImageLru {
-  private readonly map = new Map<string, Promise<LoadedImage>>();
-  constructor(private readonly capacity: number) {}
-  get(path: string, load: () => Promise<LoadedImage>): Promise<LoadedImage> {
-    let p = this.map.get(path);
-    if (p) {
-      this.map.delete(path);
-      this.map.set(path, p);
-      return p;
-    }
-    p = load();
-    this.map.set(path, p);
-    p.catch(() => this.map.delete(path));
-    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
-    return p;
-  }
-}
-
 /** Load an image through the run's image LRU (shared by the stages of a run), decoded as `decode` says. */
 export async function loadImage(ctx: Pick<RunContext, 'resources'>, path: string, decode: DecodeMode = 'sharp'): Promise<LoadedImage> {
-  const lru = await ctx.resources.get('images:lru', () => new ImageLru(32));
+  // small (32): stages of one question share a decode without the run holding a whole batch of pixels
+  const lru = await ctx.resources.get('images:lru', () => new PromiseLru<LoadedImage>(32));
   const key = `${decode}:${path}`;
   if (path.startsWith(MEMORY_IMAGE_PREFIX)) {
     const bytes = (await imageBytesStore(ctx)).get(path);

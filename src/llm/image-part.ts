@@ -13,6 +13,7 @@ import type { RunContext } from '../core/context.js';
 import { sha256 } from '../core/hash.js';
 import { ImageError, imageBytesStore, MEMORY_IMAGE_PREFIX } from '../image/load.js';
 import type { ChatContentPart } from './types.js';
+import { PromiseLru } from '../core/promise-lru.js';
 
 export interface VlmImageOptions {
   /** Longest side in pixels (the image is shrunk to fit, never enlarged). */
@@ -66,27 +67,9 @@ export async function readImageBytes(ctx: Pick<RunContext, 'resources'>, path: s
   }
 }
 
-class EncodedLru {
-  private readonly map = new Map<string, Promise<EncodedImage>>();
-  constructor(private readonly capacity: number) {}
-  get(key: string, make: () => Promise<EncodedImage>): Promise<EncodedImage> {
-    let p = this.map.get(key);
-    if (p) {
-      this.map.delete(key);
-      this.map.set(key, p);
-      return p;
-    }
-    p = make();
-    this.map.set(key, p);
-    p.catch(() => this.map.delete(key));
-    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
-    return p;
-  }
-}
-
 /** The encoded image of a path, shared by the stages of a run (LRU of 32). */
 export async function encodedImageFor(ctx: Pick<RunContext, 'resources'>, path: string, o: VlmImageOptions): Promise<EncodedImage> {
-  const lru = await ctx.resources.get('vlm:images', () => new EncodedLru(32));
+  const lru = await ctx.resources.get('vlm:images', () => new PromiseLru<EncodedImage>(32));
   const bytes = await readImageBytes(ctx, path);
   return lru.get(`${sha256(bytes)}:${o.maxSide}:${o.quality}`, () => encodeImage(bytes, path, o));
 }
