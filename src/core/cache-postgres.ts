@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { CacheMode } from './config.js';
 import { redactUrl, type CacheEntry, type CacheStore } from './cache-store.js';
 import { InputError } from './errors.js';
-import { withDbRetry } from './pg-retry.js';
+import { inTransaction, withDbRetry } from './pg-retry.js';
 
 /** Layout version of the tables (kept in `okvqa_cache_meta.format`); the SQLite file's is `CACHE_FORMAT`. */
 export const PG_CACHE_FORMAT = 1;
@@ -49,22 +49,14 @@ export class PostgresCacheStore implements CacheStore {
     }
     const pool = this.pool;
     if (this.mode === 'rw') {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
         await this.checkLayout(client);
         await client.query(`CREATE TABLE IF NOT EXISTS okvqa_cache_meta (id int PRIMARY KEY CHECK (id = 1), format int NOT NULL)`);
         await client.query(`INSERT INTO okvqa_cache_meta (id, format) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, [PG_CACHE_FORMAT]);
         await client.query(`CREATE TABLE IF NOT EXISTS okvqa_cache_entries (
           key text PRIMARY KEY, label text NOT NULL, value text NOT NULL, created bigint NOT NULL)`);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
       return true;
     }
     const has = await this.checkLayout(pool);
@@ -122,9 +114,7 @@ export class PostgresCacheStore implements CacheStore {
     if (this.mode !== 'rw') throw new Error(`cache ${this.location} is not writable (mode ${this.mode})`);
     await withDbRetry(`cache ${this.location}`, async () => {
       await this.ready();
-      const client = await this.pool!.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(this.pool!, async (client) => {
         for (let i = 0; i < entries.length; i += 500) {
           const chunk = entries.slice(i, i + 500);
           await client.query(
@@ -134,13 +124,7 @@ export class PostgresCacheStore implements CacheStore {
             [chunk.map((e) => e.key), chunk.map((e) => e.label), chunk.map((e) => e.value), chunk.map((e) => e.created)],
           );
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     });
   }
 

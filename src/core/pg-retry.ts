@@ -1,8 +1,10 @@
 /**
  * Riding out a PostgreSQL outage: operations that fail because the server is unreachable, restarting or shutting down
  * are retried with backoff (up to `DB_RETRY_MS`), so a cache, a worker or a coordinator waits for the database to come
- * back instead of failing the question or the run. Other errors (SQL, constraints, permissions) are thrown at once.
+ * back instead of failing the question or the run. Other errors (SQL, constraints, permissions) are thrown at once. Also the
+ * one way this project runs a transaction (`inTransaction`).
  */
+import type pg from 'pg';
 
 /** How long one operation waits for the database before giving up (30 minutes; `OKVQA_DB_RETRY_S` overrides). */
 export function dbRetryMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -53,5 +55,21 @@ export async function withDbRetry<T>(what: string, fn: () => Promise<T>, maxMs =
       await sleep(Math.min(delay, Math.max(0, maxMs - waited)));
       delay = Math.min(delay * 2, 5000);
     }
+  }
+}
+
+/** Run `fn` in one transaction on a client of `pool`: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
   }
 }

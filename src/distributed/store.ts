@@ -10,7 +10,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { redactUrl } from '../core/cache-store.js';
 import type { RunIdentityParts } from '../core/run-diff.js';
-import { withDbRetry } from '../core/pg-retry.js';
+import { inTransaction, withDbRetry } from '../core/pg-retry.js';
 
 /** Layout version of the okvqa_runs / okvqa_results tables. */
 export const QUEUE_FORMAT = 1;
@@ -63,9 +63,7 @@ export class RunStore {
   /** Create (or check) the tables; a database of another layout is refused with what to do. */
   async init(): Promise<void> {
     await this.retry(async () => {
-      const c = await this.pool.connect();
-      try {
-        await c.query('BEGIN');
+      await inTransaction(this.pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
         await c.query('CREATE TABLE IF NOT EXISTS okvqa_queue_meta (id int PRIMARY KEY CHECK (id = 1), format int NOT NULL)');
         await c.query('INSERT INTO okvqa_queue_meta (id, format) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [QUEUE_FORMAT]);
@@ -81,13 +79,7 @@ export class RunStore {
           run_id text NOT NULL, question_id text NOT NULL, ok boolean NOT NULL, worker text NOT NULL, result text NOT NULL,
           collected boolean NOT NULL DEFAULT false, created timestamptz NOT NULL DEFAULT now(),
           PRIMARY KEY (run_id, question_id))`);
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
+      });
     });
   }
 
